@@ -1,0 +1,343 @@
+package nats
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vigil-elections/vigil"
+)
+
+// Log is the event log on the EVENTS stream.
+type Log struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	LogID  string
+
+	group chan groupReq // group commit of unkeyed appends
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// OpenLog binds to the EVENTS stream, which must exist (see CheckStreams).
+func OpenLog(ctx context.Context, js jetstream.JetStream) (*Log, error) {
+	logID, err := CheckStreams(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	st, err := js.Stream(ctx, EventsStream)
+	if err != nil {
+		return nil, vigil.Wrap("nats.open_log", vigil.Unavailable, err)
+	}
+	l := &Log{js: js, stream: st, LogID: logID, group: make(chan groupReq, 4096), stop: make(chan struct{})}
+	l.wg.Add(1)
+	go l.groupCommitter()
+	return l, nil
+}
+
+// Close stops the group committer; pending appends fail with Unavailable.
+func (l *Log) Close() {
+	close(l.stop)
+	l.wg.Wait()
+}
+
+var plainToken = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// SubjectToken encodes a key as one NATS subject token.
+func SubjectToken(key string) string {
+	if key == "" {
+		return "_"
+	}
+	if plainToken.MatchString(key) {
+		return key
+	}
+	return "=" + base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+// Subject is the subject an event is stored under: ev.<noun>.<key>. All
+// events about one object share a subject, so a claim on it is atomic.
+func Subject(ev vigil.Event) string {
+	noun, _, _ := strings.Cut(string(ev.Type), ".")
+	return "ev." + SubjectToken(noun) + "." + SubjectToken(ev.Key)
+}
+
+// Append stores events as one entry and returns its sequence number, which
+// is also its leaf index + 1 in the Merkle tree.
+//
+// A single event is stored under its own subject. Several events are stored
+// atomically under ev.batch. Entries without ExpectSubjectSeq may be merged
+// with concurrent appends into one entry (group commit): one fsync then
+// covers many events. Errors: Invalid, Conflict (claim lost), Unavailable.
+func (l *Log) Append(ctx context.Context, events []vigil.Event, o vigil.AppendOptions) (uint64, error) {
+	const op = "log.append"
+	if len(events) == 0 {
+		return 0, vigil.Errorf(vigil.Invalid, op, "no events to append")
+	}
+	for _, ev := range events {
+		if err := ev.Validate(); err != nil {
+			return 0, err
+		}
+	}
+	if o.ExpectSubjectSeq == nil {
+		return l.appendGrouped(ctx, events)
+	}
+	if len(events) != 1 {
+		return 0, vigil.Errorf(vigil.Invalid, op, "a claim appends exactly one event")
+	}
+	return l.publish(ctx, Subject(events[0]), events, o.ExpectSubjectSeq)
+}
+
+func (l *Log) publish(ctx context.Context, subject string, events []vigil.Event, expect *uint64) (uint64, error) {
+	const op = "log.append"
+	data, err := vigil.MarshalEntry(events)
+	if err != nil {
+		return 0, err
+	}
+	msg := natsgo.NewMsg(subject)
+	msg.Data = data
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(entryID(events)), jetstream.WithExpectStream(EventsStream)}
+	if expect != nil {
+		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*expect))
+	}
+	var ack *jetstream.PubAck
+	for attempt := 0; ; attempt++ {
+		ack, err = l.js.PublishMsg(ctx, msg, opts...)
+		if err == nil {
+			break
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return 0, &vigil.Error{Op: op, Kind: vigil.Conflict, Message: "another entry claimed this first", Err: err}
+		}
+		// No response: the server may be electing a leader or restarting.
+		// Retrying with the same Nats-Msg-Id cannot store the entry twice.
+		if (errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, natsgo.ErrTimeout) ||
+			errors.Is(err, natsgo.ErrNoResponders) || errors.Is(err, natsgo.ErrConnectionReconnecting)) &&
+			ctx.Err() == nil && attempt < 50 {
+			select {
+			case <-time.After(100 * time.Millisecond):
+				continue
+			case <-ctx.Done():
+			}
+		}
+		return 0, &vigil.Error{Op: op, Kind: vigil.Unavailable, Message: "the event log did not acknowledge the write; retry", Err: err}
+	}
+	return ack.Sequence, nil
+}
+
+// entryID is the entry's Nats-Msg-Id: a retry of the same entry is stored once.
+func entryID(events []vigil.Event) string {
+	if len(events) == 1 {
+		return events[0].ID
+	}
+	return fmt.Sprintf("b%d:%s", len(events), events[0].ID)
+}
+
+type groupReq struct {
+	ctx    context.Context
+	events []vigil.Event
+	done   chan groupResp
+}
+
+type groupResp struct {
+	seq uint64
+	err error
+}
+
+const maxGroupEvents = 1024
+
+func (l *Log) appendGrouped(ctx context.Context, events []vigil.Event) (uint64, error) {
+	req := groupReq{ctx: ctx, events: events, done: make(chan groupResp, 1)}
+	select {
+	case l.group <- req:
+	case <-ctx.Done():
+		return 0, vigil.Wrap("log.append", vigil.Unavailable, ctx.Err())
+	case <-l.stop:
+		return 0, vigil.Errorf(vigil.Unavailable, "log.append", "the log is closing")
+	}
+	select {
+	case r := <-req.done:
+		return r.seq, r.err
+	case <-ctx.Done():
+		// The entry may still be stored; the caller's retry is deduplicated
+		// by event id in the projections.
+		return 0, vigil.Wrap("log.append", vigil.Unavailable, ctx.Err())
+	}
+}
+
+// groupCommitter publishes queued appends, merging whatever queued up while
+// the previous publish was being fsynced into the next entry.
+func (l *Log) groupCommitter() {
+	defer l.wg.Done()
+	for {
+		var batch []groupReq
+		select {
+		case r := <-l.group:
+			batch = append(batch, r)
+		case <-l.stop:
+			return
+		}
+		n := len(batch[0].events)
+	drain:
+		for n < maxGroupEvents {
+			select {
+			case r := <-l.group:
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break drain
+			}
+		}
+		var events []vigil.Event
+		for _, r := range batch {
+			events = append(events, r.events...)
+		}
+		subject := "ev.batch._"
+		if len(events) == 1 {
+			subject = Subject(events[0])
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		seq, err := l.publish(ctx, subject, events, nil)
+		cancel()
+		for _, r := range batch {
+			r.done <- groupResp{seq: seq, err: err}
+		}
+	}
+}
+
+// LastSeq returns the sequence of the newest entry (0 when empty).
+func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, vigil.Wrap("log.last_seq", vigil.Unavailable, err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// State returns the stream's message count and first and last sequence.
+func (l *Log) State(ctx context.Context) (msgs, first, last uint64, err error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, 0, 0, vigil.Wrap("log.state", vigil.Unavailable, err)
+	}
+	return info.State.Msgs, info.State.FirstSeq, info.State.LastSeq, nil
+}
+
+// Get returns the stored bytes of entry seq. Errors: NotFound.
+func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
+	m, err := l.stream.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, vigil.Errorf(vigil.NotFound, "log.get", "no entry %d", seq)
+	}
+	if err != nil {
+		return nil, vigil.Wrap("log.get", vigil.Unavailable, err)
+	}
+	return m.Data, nil
+}
+
+// Read calls fn for every entry from sequence from through to, in order.
+// It stops at the first error fn returns. A gap (an entry that cannot be
+// read) is reported as Integrity naming the missing sequence.
+func (l *Log) Read(ctx context.Context, from, to uint64, fn func(seq uint64, data []byte) error) error {
+	const op = "log.read"
+	if from == 0 {
+		from = 1
+	}
+	if to < from {
+		return nil
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
+	})
+	if err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(8192))
+	if err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	defer it.Stop()
+	want := from
+	for want <= to {
+		msg, err := nextWithContext(ctx, it)
+		if err != nil {
+			return vigil.Wrap(op, vigil.Unavailable, err)
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return vigil.Wrap(op, vigil.Other, err)
+		}
+		seq := md.Sequence.Stream
+		if seq != want {
+			return &vigil.Error{Op: op, Kind: vigil.Integrity,
+				Message: fmt.Sprintf("entry %d is missing from the stored log (next readable entry is %d)", want, seq)}
+		}
+		if err := fn(seq, msg.Data()); err != nil {
+			return err
+		}
+		want++
+	}
+	return nil
+}
+
+func nextWithContext(ctx context.Context, it jetstream.MessagesContext) (jetstream.Msg, error) {
+	type result struct {
+		m   jetstream.Msg
+		err error
+	}
+	if ctx.Done() == nil {
+		return it.Next()
+	}
+	ch := make(chan result, 1)
+	go func() {
+		m, err := it.Next()
+		ch <- result{m, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.m, r.err
+	case <-ctx.Done():
+		it.Stop()
+		return nil, ctx.Err()
+	}
+}
+
+// Follow calls fn for every entry from sequence from on, as entries arrive,
+// until ctx is done.
+func (l *Log) Follow(ctx context.Context, from uint64, fn func(seq uint64, data []byte) error) error {
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: max(from, 1),
+	})
+	if err != nil {
+		return vigil.Wrap("log.follow", vigil.Unavailable, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return vigil.Wrap("log.follow", vigil.Unavailable, err)
+	}
+	go func() { <-ctx.Done(); it.Stop() }()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return vigil.Wrap("log.follow", vigil.Unavailable, err)
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return err
+		}
+		if err := fn(md.Sequence.Stream, msg.Data()); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vigil-elections/vigil"
+	"github.com/vigil-elections/vigil/keyring"
+	vnats "github.com/vigil-elections/vigil/nats"
+)
+
+// InitOptions configure a new data directory.
+type InitOptions struct {
+	Dir  string
+	Name string // node name; signs checkpoints
+	// External NATS (empty URL: embedded engine).
+	NATS     vnats.ClientOptions
+	Replicas int // stream replicas on an external cluster (default 3)
+	Now      func() time.Time
+}
+
+// Init creates a data directory: keyring, metadata and the log's streams.
+// It refuses a directory that already holds a node.
+func Init(ctx context.Context, o InitOptions) (Meta, error) {
+	const op = "node.init"
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Name == "" {
+		host, _ := os.Hostname()
+		o.Name = "vigil-" + host
+	}
+	if _, err := os.Stat(filepath.Join(o.Dir, metaFile)); err == nil {
+		return Meta{}, vigil.Errorf(vigil.Conflict, op, "%s already holds a vigil node; use it, or choose an empty directory", o.Dir)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	keys, err := keyring.Create(keyringDir(o.Dir), o.Name)
+	if err != nil {
+		return Meta{}, err
+	}
+	m := Meta{FormatVersion: vigil.FormatVersion, NodeName: o.Name, Created: o.Now().UTC(),
+		StoreKeyFingerprint: keys.StoreKeyFingerprint(), Replicas: 1}
+	set := vnats.StreamSet{Replicas: 1, LogID: vigil.NewEventID()}
+	var js jetstream.JetStream
+	if o.NATS.URL != "" {
+		m.NATSURL, m.NATSToken, m.NATSCreds = o.NATS.URL, o.NATS.Token, o.NATS.CredsFile
+		m.NATSCA, m.NATSCert, m.NATSKey = o.NATS.CAFile, o.NATS.CertFile, o.NATS.KeyFile
+		m.Replicas = max(o.Replicas, 1)
+		if o.Replicas == 0 {
+			m.Replicas = 3
+		}
+		set.Replicas = m.Replicas
+		nc, err := vnats.Dial(o.NATS)
+		if err != nil {
+			return Meta{}, err
+		}
+		defer nc.Close()
+		if js, err = jetstream.New(nc); err != nil {
+			return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
+		}
+		// Several nodes share one external log: the first creates it.
+		if _, err := vnats.CheckStreams(ctx, js); err == nil {
+			return m, writeMeta(o.Dir, m)
+		}
+	} else {
+		srv, err := vnats.Start(vnats.Config{Name: o.Name, StoreDir: storeDir(o.Dir), Key: keys.StoreKey})
+		if err != nil {
+			return Meta{}, err
+		}
+		defer srv.Shutdown()
+		nc, err := srv.Connect("vigil init")
+		if err != nil {
+			return Meta{}, err
+		}
+		defer nc.Close()
+		if js, err = jetstream.New(nc); err != nil {
+			return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
+		}
+	}
+	if err := vnats.CreateStreams(ctx, js, set); err != nil {
+		return Meta{}, err
+	}
+	return m, writeMeta(o.Dir, m)
+}

@@ -1,0 +1,97 @@
+// Package sqlite keeps vigil's projections — the current state derived from
+// the event log — in SQLite (modernc.org/sqlite, no cgo).
+//
+// The log is the source of truth: a projection MAY be deleted at any time
+// and is rebuilt by replaying the log. Entries are applied in log order, one
+// SQLite transaction per batch of entries, with the cursor advanced in the
+// same transaction; so after a crash a projection is exactly the log up to
+// its cursor, and applying is idempotent.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/vigil-elections/vigil"
+	_ "modernc.org/sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a projection database.
+type DB struct {
+	*sql.DB
+	Path string
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+// A database from a newer schema is refused, never modified.
+func Open(ctx context.Context, path string) (*DB, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, vigil.Wrap("sqlite.open", vigil.Unavailable, err)
+	}
+	db := &DB{DB: sdb, Path: path}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	const op = "sqlite.migrate"
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	var current int
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version),0) FROM schema_version`).Scan(&current)
+	if err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	sort.Strings(names)
+	if current > len(names) {
+		return vigil.Errorf(vigil.Integrity, op,
+			"the projection database has schema version %d but this vigil knows only %d; use a newer vigil", current, len(names))
+	}
+	for i := current; i < len(names); i++ {
+		body, _ := migrations.ReadFile(names[i])
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return vigil.Wrap(op, vigil.Unavailable, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return vigil.Wrap(op, vigil.Other, fmt.Errorf("%s: %w", names[i], err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version(version) VALUES (?)`, i+1); err != nil {
+			tx.Rollback()
+			return vigil.Wrap(op, vigil.Other, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return vigil.Wrap(op, vigil.Unavailable, err)
+		}
+	}
+	return nil
+}
+
+// Cursor returns the last applied sequence for origin.
+func (db *DB) Cursor(ctx context.Context, origin string) (uint64, error) {
+	var seq uint64
+	err := db.QueryRowContext(ctx, `SELECT seq FROM cursors WHERE origin = ?`, origin).Scan(&seq)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return seq, err
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

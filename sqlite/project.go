@@ -1,0 +1,110 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/vigil-elections/vigil"
+)
+
+// RawEntry is one stored log entry: its sequence and bytes.
+type RawEntry struct {
+	Seq  uint64
+	Data []byte
+}
+
+// applier changes projections for one event type. It runs inside the
+// transaction that also advances the cursor.
+type applier func(tx *sql.Tx, ev vigil.Event) error
+
+// Projector applies log entries to the projections.
+type Projector struct {
+	db       *DB
+	origin   string
+	appliers map[vigil.EventType]applier
+}
+
+// NewProjector returns a projector for entries from origin (the stream).
+func NewProjector(db *DB, origin string) *Projector {
+	p := &Projector{db: db, origin: origin, appliers: map[vigil.EventType]applier{}}
+	registerFoundation(p.appliers)
+	return p
+}
+
+// Apply applies entries in one transaction. Entries at or below the cursor
+// are skipped; an entry that does not follow the cursor is an error (the
+// caller must feed the log in order). An event id seen before is skipped,
+// so a duplicate stored by a retry changes nothing.
+func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, error) {
+	const op = "projector.apply"
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	defer tx.Rollback()
+	var cursor uint64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM cursors WHERE origin = ?`, p.origin).Scan(&cursor); err != nil && err != sql.ErrNoRows {
+		return 0, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO events(id, seq, pos, type, actor, role, scope, key, time, origin)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return 0, vigil.Wrap(op, vigil.Other, err)
+	}
+	defer ins.Close()
+	for _, e := range entries {
+		if e.Seq <= cursor {
+			continue
+		}
+		if e.Seq != cursor+1 {
+			return cursor, vigil.Errorf(vigil.Integrity, op, "entry %d follows %d: the log has a gap", e.Seq, cursor)
+		}
+		entry, err := vigil.UnmarshalEntry(e.Data)
+		if err != nil {
+			return cursor, fmt.Errorf("entry %d: %w", e.Seq, err)
+		}
+		for pos, ev := range entry {
+			res, err := ins.ExecContext(ctx, ev.ID, e.Seq, pos, ev.Type, ev.Actor, ev.Role, ev.Scope, ev.Key,
+				ev.Time.UTC().Format(time.RFC3339Nano), ev.Origin)
+			if err != nil {
+				return cursor, vigil.Wrap(op, vigil.Other, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // already applied
+			}
+			if fn := p.appliers[ev.Type]; fn != nil {
+				if err := fn(tx, ev); err != nil {
+					return cursor, fmt.Errorf("entry %d event %s (%s): %w", e.Seq, ev.ID, ev.Type, err)
+				}
+			}
+		}
+		cursor = e.Seq
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cursors(origin, seq) VALUES (?, ?)
+		ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq`, p.origin, cursor); err != nil {
+		return 0, vigil.Wrap(op, vigil.Other, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	return cursor, nil
+}
+
+func decode[T any](ev vigil.Event) (T, error) {
+	var v T
+	if err := json.Unmarshal(ev.Payload, &v); err != nil {
+		return v, &vigil.Error{Op: "projector.decode", Kind: vigil.Integrity,
+			Message: fmt.Sprintf("payload of %s is malformed", ev.Type), Err: err}
+	}
+	return v, nil
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
