@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil"
@@ -238,7 +239,7 @@ func (u *Users) Authenticate(ctx context.Context, name, password, code, addr str
 	}
 	rec, err := u.Store.UserRecord(ctx, name)
 	if vigil.ErrorKind(err) == vigil.NotFound {
-		CheckPassword(password, dummyHash) // same cost whether or not the account exists
+		CheckPassword(password, dummyHash()) // same cost whether or not the account exists
 		return fail("unknown account")
 	}
 	if err != nil {
@@ -281,7 +282,7 @@ func (u *Users) record(ctx context.Context, actor vigil.Actor, typ vigil.EventTy
 }
 
 // dummyHash keeps the timing of unknown accounts like that of known ones.
-var dummyHash = HashPassword("vigil-dummy-password", DefaultArgon2)
+var dummyHash = sync.OnceValue(func() string { return HashPassword("vigil-dummy-password", DefaultArgon2) })
 
 func primaryRole(gs []vigil.Grant) vigil.Role {
 	if len(gs) == 0 {

@@ -112,7 +112,7 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request, rq *request) 
 	if vigil.ErrorKind(err) == vigil.Invalid {
 		w.WriteHeader(http.StatusBadRequest)
 		s.renderPage(w, r, rq, "mfa.html", map[string]any{"Title": "Two-factor authentication", "Secret": rq.sess.TOTPNew,
-			"URL": "otpauth://totp/vigil:" + url.PathEscape(rq.user.Name) + "?secret=" + rq.sess.TOTPNew + "&issuer=vigil",
+			"URL":   "otpauth://totp/vigil:" + url.PathEscape(rq.user.Name) + "?secret=" + rq.sess.TOTPNew + "&issuer=vigil",
 			"Error": vigil.ErrorMessage(err), "Required": rq.sess.MFAEnroll})
 		return nil
 	}

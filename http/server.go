@@ -158,7 +158,6 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return out, nil
 }
 
-
 func (s *Server) registerRoutes() {
 	s.registerHealth()
 	s.registerAuth()

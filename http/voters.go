@@ -27,7 +27,8 @@ func (s *Server) lookupScopes(rq *request) []vigil.Scope {
 
 func (s *Server) findVoters(r *http.Request, rq *request) (string, []sqlite.VoterRow, error) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if q == "" {
+	// A query of only commas names nobody (and LookupVoters needs a word).
+	if len(strings.Fields(strings.ReplaceAll(q, ",", " "))) == 0 {
 		return q, nil, nil
 	}
 	if len(q) > 100 {

@@ -30,10 +30,10 @@ func ReadCheckpoints(ctx context.Context, js jetstream.JetStream, fn func(seq ui
 	if err != nil {
 		return vigil.Wrap("checkpoint.read", vigil.Unavailable, err)
 	}
-	if info.State.Msgs == 0 {
+	if info.State.LastSeq == 0 {
 		return nil
 	}
-	if info.State.Msgs != info.State.LastSeq-info.State.FirstSeq+1 || info.State.FirstSeq != 1 {
+	if info.State.Msgs != info.State.LastSeq || info.State.FirstSeq != 1 {
 		return vigil.Errorf(vigil.Integrity, "checkpoint.read",
 			"the checkpoint stream has gaps: %d checkpoints in sequences %d..%d",
 			info.State.Msgs, info.State.FirstSeq, info.State.LastSeq)

@@ -108,7 +108,13 @@ func (l *Log) publish(ctx context.Context, subject string, events []vigil.Event,
 	}
 	var ack *jetstream.PubAck
 	for attempt := 0; ; attempt++ {
-		ack, err = l.js.PublishMsg(ctx, msg, opts...)
+		// Bound each attempt: a publish that reaches the cluster while the
+		// stream has no leader (a server was killed, an election is under
+		// way) is never answered, and waiting for it until ctx ends would
+		// stall every append queued behind it.
+		actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
+		ack, err = l.js.PublishMsg(actx, msg, opts...)
+		cancel()
 		if err == nil {
 			break
 		}
@@ -119,8 +125,12 @@ func (l *Log) publish(ctx context.Context, subject string, events []vigil.Event,
 		}
 		// No response: the server may be electing a leader or restarting.
 		// Retrying with the same Nats-Msg-Id cannot store the entry twice.
+		// "In process": an earlier attempt is still being stored; a later
+		// retry is acknowledged with its sequence.
 		if (errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, natsgo.ErrTimeout) ||
-			errors.Is(err, natsgo.ErrNoResponders) || errors.Is(err, natsgo.ErrConnectionReconnecting)) &&
+			errors.Is(err, context.DeadlineExceeded) ||
+			errors.Is(err, natsgo.ErrNoResponders) || errors.Is(err, natsgo.ErrConnectionReconnecting) ||
+			apiErr != nil && apiErr.ErrorCode == errCodeDuplicateInProcess) &&
 			ctx.Err() == nil && attempt < 50 {
 			select {
 			case <-time.After(100 * time.Millisecond):
@@ -132,6 +142,15 @@ func (l *Log) publish(ctx context.Context, subject string, events []vigil.Event,
 	}
 	return ack.Sequence, nil
 }
+
+// publishAttemptTimeout bounds one publish attempt. A healthy cluster
+// answers in milliseconds; a retry of a slow attempt is deduplicated by
+// Nats-Msg-Id and acknowledged with the original sequence.
+const publishAttemptTimeout = 2 * time.Second
+
+// errCodeDuplicateInProcess is JetStream's JSStreamDuplicateMessageConflict
+// ("duplicate message id is in process"), which nats.go does not name.
+const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
 
 // entryID is the entry's Nats-Msg-Id: a retry of the same entry is stored once.
 func entryID(events []vigil.Event) string {
@@ -267,7 +286,17 @@ func (l *Log) Read(ctx context.Context, from, to uint64, fn func(seq uint64, dat
 	defer it.Stop()
 	want := from
 	for want <= to {
-		msg, err := nextWithContext(ctx, it)
+		// A message the store cannot read is never delivered; after a
+		// pause, ask for it directly to learn whether it is gone.
+		wait, cancel := context.WithTimeout(ctx, readStall)
+		msg, err := nextWithContext(wait, it)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			if _, gerr := l.Get(ctx, want); vigil.ErrorKind(gerr) == vigil.NotFound {
+				return &vigil.Error{Op: op, Kind: vigil.Integrity,
+					Message: fmt.Sprintf("entry %d is missing from the stored log", want)}
+			}
+		}
 		if err != nil {
 			return vigil.Wrap(op, vigil.Unavailable, err)
 		}
@@ -287,6 +316,10 @@ func (l *Log) Read(ctx context.Context, from, to uint64, fn func(seq uint64, dat
 	}
 	return nil
 }
+
+// readStall is how long Read waits for the next entry before checking
+// whether it exists at all.
+const readStall = 5 * time.Second
 
 func nextWithContext(ctx context.Context, it jetstream.MessagesContext) (jetstream.Msg, error) {
 	type result struct {

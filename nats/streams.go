@@ -57,14 +57,20 @@ func CreateStreams(ctx context.Context, js jetstream.JetStream, set StreamSet) e
 			return vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("creating stream %s: %w", cfg.Name, err))
 		}
 	}
-	_, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: SessionsBucket, Description: "login sessions",
-		TTL: 12 * time.Hour, Storage: jetstream.FileStorage, Replicas: set.Replicas,
-	})
+	_, err := js.CreateKeyValue(ctx, sessionsConfig(set.Replicas))
 	if err != nil {
 		return vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("creating bucket %s: %w", SessionsBucket, err))
 	}
 	return nil
+}
+
+// sessionsConfig: memory storage, because sessions are short-lived secrets
+// that need no disk (a restart of a standalone node signs everyone out), and
+// the only files under DIR/nats are then the log's own, every byte of which
+// verify checks.
+func sessionsConfig(replicas int) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{Bucket: SessionsBucket, Description: "login sessions",
+		TTL: 12 * time.Hour, Storage: jetstream.MemoryStorage, Replicas: replicas}
 }
 
 // CheckStreams verifies that every expected stream exists and returns the
@@ -87,11 +93,42 @@ func CheckStreams(ctx context.Context, js jetstream.JetStream) (string, error) {
 			logID = st.CachedInfo().Config.Metadata[logIDMetadata]
 		}
 	}
-	if _, err := js.KeyValue(ctx, SessionsBucket); err != nil {
-		return "", vigil.Errorf(vigil.Integrity, op, "bucket %s is missing: %v", SessionsBucket, err)
+	if _, err := js.KeyValue(ctx, SessionsBucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+		// A memory bucket does not survive a restart of a standalone node.
+		if _, err := js.CreateKeyValue(ctx, sessionsConfig(1)); err != nil {
+			return "", vigil.Wrap(op, vigil.Unavailable, err)
+		}
+	} else if err != nil {
+		return "", vigil.Wrap(op, vigil.Unavailable, err)
 	}
 	if logID == "" {
 		return "", vigil.Errorf(vigil.Integrity, op, "stream %s carries no log id; it was not made by vigil", EventsStream)
 	}
 	return logID, nil
+}
+
+// Damage lists, for every stream of the account, the messages the server
+// found corrupt and dropped when it loaded its store. Corruption in a
+// stream that has no checkpoints (sessions) is only visible here.
+func Damage(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+	var out []string
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			return nil, vigil.Wrap("nats.damage", vigil.Unavailable, err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return nil, vigil.Wrap("nats.damage", vigil.Unavailable, err)
+		}
+		if l := info.State.Lost; l != nil && (len(l.Msgs) > 0 || l.Bytes > 0) {
+			out = append(out, fmt.Sprintf("stream %s: the store dropped %d corrupt messages (%d bytes) when it was loaded: %v",
+				name, len(l.Msgs), l.Bytes, l.Msgs))
+		}
+	}
+	if err := names.Err(); err != nil {
+		return nil, vigil.Wrap("nats.damage", vigil.Unavailable, err)
+	}
+	return out, nil
 }

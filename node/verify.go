@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,11 +49,18 @@ func (n *Node) VerifyLog(ctx context.Context, external []byte) (LogReport, error
 	}
 	verifiers := note.VerifierList(n.Signer.Verifier)
 	var cps []namedCheckpoint
+	own, _ := os.ReadFile(ckptPath(n.Dir))
+	ownStored := false
 	err := vnats.ReadCheckpoints(ctx, n.JS, func(seq uint64, msg []byte) error {
+		ownStored = ownStored || bytes.Equal(msg, own)
 		c, err := ledger.OpenCheckpoint(msg, verifiers)
 		if err != nil {
+			// A note signed only by keys we do not know is another node's
+			// checkpoint (note.Open reports UnverifiedNoteError for it);
+			// a bad signature by our own key is InvalidSignatureError.
 			var unknown *note.UnknownVerifierError
-			if errors.As(err, &unknown) {
+			var unverified *note.UnverifiedNoteError
+			if errors.As(err, &unknown) || errors.As(err, &unverified) {
 				return nil // signed by another node of the cluster
 			}
 			bad(-1, "checkpoint %d in the checkpoint stream does not verify: %v", seq, err)
@@ -67,6 +75,9 @@ func (n *Node) VerifyLog(ctx context.Context, external []byte) (LogReport, error
 		} else {
 			return rep, err
 		}
+	}
+	if len(own) > 0 && !ownStored {
+		bad(-1, "the checkpoint stream no longer holds this node's latest checkpoint: checkpoints were lost or removed")
 	}
 	if b, err := os.ReadFile(ckptPath(n.Dir)); err == nil {
 		if c, err := ledger.OpenCheckpoint(b, verifiers); err != nil {
@@ -90,6 +101,13 @@ func (n *Node) VerifyLog(ctx context.Context, external []byte) (LogReport, error
 	}
 	sort.SliceStable(cps, func(i, j int) bool { return cps[i].Size < cps[j].Size })
 
+	damage, err := vnats.Damage(ctx, n.JS)
+	if err != nil {
+		return rep, err
+	}
+	for _, d := range damage {
+		bad(-1, "%s", d)
+	}
 	msgs, first, last, err := n.Log.State(ctx)
 	if err != nil {
 		return rep, err
@@ -119,7 +137,13 @@ func (n *Node) VerifyLog(ctx context.Context, external []byte) (LogReport, error
 		}
 		for next < len(cps) && cps[next].Size == h.Size() {
 			if h.Root() != cps[next].Root {
-				bad(firstBadBefore(cps[:next], h.Size()), "%s (size %d) does not match the entries stored: history was modified",
+				// The tree file names the exact entry when it is intact;
+				// without it, the damage lies after the last good checkpoint.
+				idx := int64(-1)
+				if rep.FirstBad < 0 {
+					idx = firstBadBefore(cps[:next], h.Size())
+				}
+				bad(idx, "%s (size %d) does not match the entries stored: history was modified",
 					cps[next].from, cps[next].Size)
 			} else {
 				rep.Checkpoints++

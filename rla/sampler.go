@@ -255,7 +255,12 @@ func (s *sampler) smallest(k int) []candidate {
 func (s *sampler) scan(lo, hi int64, k int) (keyHeap, uint64) {
 	h := make(keyHeap, 0, min(int64(k), hi-lo))
 	dropped := ^uint64(0)
-	s.eachKey(lo, hi, func(index int64, key uint64) {
+	// Keys whose first four digits exceed those of the largest kept key
+	// are skipped before the full key is computed. They exceed every key
+	// that can end up at the boundary, so they cannot tie it and need not
+	// count as dropped.
+	skip := uint64(1 << 63)
+	s.eachKey(lo, hi, &skip, func(index int64, key uint64) {
 		switch {
 		case len(h) < k:
 			heap.Push(&h, candidate{key, index})
@@ -266,13 +271,17 @@ func (s *sampler) scan(lo, hi int64, k int) (keyHeap, uint64) {
 		default:
 			dropped = min(dropped, key)
 		}
+		if len(h) == k {
+			skip = h[0].key / 1e15
+		}
 	})
 	return h, dropped
 }
 
 func (s *sampler) atOrBelow(limit uint64) []candidate {
 	var out []candidate
-	s.eachKey(0, s.total, func(index int64, key uint64) {
+	never := uint64(1 << 63)
+	s.eachKey(0, s.total, &never, func(index int64, key uint64) {
 		if key <= limit {
 			out = append(out, candidate{key, index})
 		}
@@ -281,12 +290,13 @@ func (s *sampler) atOrBelow(limit uint64) []candidate {
 	return out
 }
 
-// eachKey calls f with the 19-digit key of every ballot in [lo, hi).
+// eachKey calls f with the 19-digit key of every ballot in [lo, hi)
+// whose first four digits are at most *skip.
 //
 // The hash input always starts with the 64-byte hex seed hash, exactly
 // one SHA-256 block, so the state after that block is computed once and
 // restored for every ballot: one compression per ballot instead of two.
-func (s *sampler) eachKey(lo, hi int64, f func(index int64, key uint64)) {
+func (s *sampler) eachKey(lo, hi int64, skip *uint64, f func(index int64, key uint64)) {
 	if lo >= hi {
 		return
 	}
@@ -315,6 +325,9 @@ func (s *sampler) eachKey(lo, hi int64, f func(index int64, key uint64)) {
 			buf = append(buf, ')')
 			h.Write(buf)
 			h.Sum(sum[:0])
+			if keyPrefix(&sum) > *skip {
+				continue
+			}
 			f(index, keyFromDigest(&sum))
 		}
 		i++
@@ -341,6 +354,20 @@ func keyFromDigest(d *[32]byte) uint64 {
 		r /= 10
 	}
 	return key
+}
+
+// keyPrefix is the first four digits of the key, keyFromDigest(d)/10^15,
+// computed without long division: the integer modulo 10^4 from its
+// 64-bit limbs and the residues of 2^64, 2^128 and 2^192 modulo 10^4.
+func keyPrefix(d *[32]byte) uint64 {
+	var r uint64
+	for i, w := range [4]uint64{2896, 1456, 1616, 1} {
+		limb := uint64(d[8*i])<<56 | uint64(d[8*i+1])<<48 | uint64(d[8*i+2])<<40 | uint64(d[8*i+3])<<32 |
+			uint64(d[8*i+4])<<24 | uint64(d[8*i+5])<<16 | uint64(d[8*i+6])<<8 | uint64(d[8*i+7])
+		r += limb % 10_000 * w
+	}
+	r %= 10_000
+	return r%10*1000 + r/10%10*100 + r/100%10*10 + r/1000
 }
 
 // uniformFromDigest is the reference sampler's sha256_uniform: "0."

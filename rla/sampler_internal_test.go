@@ -2,6 +2,7 @@ package rla
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"testing"
 )
 
@@ -74,7 +75,11 @@ func TestConsistentSamplerPrimitives(t *testing.T) {
 	})
 
 	t.Run("the 19-digit key is the start of the full ticket", func(t *testing.T) {
-		for _, s := range []string{"abc", "a", "", "pct 1"} {
+		inputs := []string{"abc", "a", "", "pct 1"}
+		for i := range 1000 {
+			inputs = append(inputs, fmt.Sprint(i))
+		}
+		for _, s := range inputs {
 			d := sha256.Sum256([]byte(s))
 			full := uniformFromDigest(d)
 			var want uint64
@@ -83,6 +88,9 @@ func TestConsistentSamplerPrimitives(t *testing.T) {
 			}
 			if got := keyFromDigest(&d); got != want {
 				t.Errorf("key(%q) = %d, want %d from %s", s, got, want, full)
+			}
+			if got := keyPrefix(&d); got != want/1e15 {
+				t.Errorf("keyPrefix(%q) = %d, want %d from %s", s, got, want/1e15, full)
 			}
 		}
 	})
@@ -95,4 +103,21 @@ func hexString(d [32]byte) string {
 		b[2*i], b[2*i+1] = digits[c>>4], digits[c&15]
 	}
 	return string(b)
+}
+
+func TestParallelScanAgreesWithFullScan(t *testing.T) {
+	// The parallel top-k scan must pick exactly the ballots whose keys a
+	// plain scan of every ballot ranks first.
+	m := []Batch{{"a", 9000}, {"b", 1}, {"c", 12000}}
+	s := newSampler("01234567890123456789", m)
+	got := s.smallest(500)
+	all := s.atOrBelow(^uint64(0) >> 1)
+	if len(got) != 500 {
+		t.Fatalf("got %d candidates", len(got))
+	}
+	for i := range got {
+		if got[i] != all[i] {
+			t.Fatalf("candidate %d: %+v, want %+v", i, got[i], all[i])
+		}
+	}
 }

@@ -23,16 +23,20 @@
 //
 //   - Dominion: the tabular "CVR Export" CSV (four header rows), including
 //     ranked-choice headers. Spreadsheet-style ="1" cells, line breaks inside
-//     contest names and stray spaces are accepted. (The JSON CvrExport files
-//     are recognised but refused for now.)
+//     contest names and stray spaces are accepted. Also the JSON CvrExport
+//     files (EMS 5.2 and 5.10 layouts, whole or split), with the manifests
+//     (ContestManifest.json, CandidateManifest.json, …) given as extra files
+//     to name what the export only numbers; see dominion_json.go.
 //   - ClearBallot: the CSV export whose contest columns are named
 //     Choice_<id>_1:<contest>:Vote For <n>:<choice>:<party>.
 //   - ESS: the ES&S CVR CSV plus, for older software, one or more "Ballots"
 //     exports that give each CVR its batch and tabulator.
 //   - Hart: one XML file per ballot (or ZIP archives of them) plus optional
 //     "scanned ballot information" CSVs that name the workstation.
-//   - NIST: NIST SP 1500-103 cast vote record reports — recognised, not yet
-//     read (Reader.Read returns an error saying so).
+//   - NIST: NIST SP 1500-103 cast vote record reports, JSON or XML. The
+//     latest snapshot of each CVR is counted (modified over interpreted over
+//     original); see nist_cvr.go for how ids, votes, write-ins and ranks
+//     are read.
 //
 // # Election definitions
 //
@@ -41,6 +45,9 @@
 // so far). With Options.Election every contest and choice in the files must
 // be in that definition, matched by id or by name (ignoring case and runs of
 // spaces); anything else is an error that names the file, line and column.
+//
+// ParseElection reads a definition from a NIST SP 1500-100 v2
+// ElectionReport (JSON or XML) or from vigil's own JSON.
 //
 // # Errors
 //
@@ -56,5 +63,8 @@
 // the rankings of ranked-choice contests for an instant-runoff count (see
 // RunIRV for the rules, including how ties are broken). Results can be
 // grouped by precinct, ballot style, batch or counting group, and written
-// as CSV (header contest,choice,votes) or as text.
+// as CSV (header contest,choice,votes), as text, or as a NIST SP 1500-100 v2
+// ElectionReport (WriteNISTXML, WriteNISTJSON) that validates against the
+// NIST schema and carries Results.Checkpoint, the event-log checkpoint the
+// count was computed at.
 package tabulate

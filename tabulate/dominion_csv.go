@@ -1,7 +1,6 @@
 package tabulate
 
 import (
-	"bufio"
 	"io"
 	"strconv"
 	"strings"
@@ -47,11 +46,7 @@ type domCSV struct {
 }
 
 func (r *Reader) readDominion(f File, fn func(*vigil.CastVoteRecord) error) error {
-	br := bufio.NewReaderSize(f.Reader, 64<<10)
-	if sniff(br) == '{' {
-		return r.readDominionJSON(File{Name: f.Name, Reader: br}, fn)
-	}
-	c := newCSV(opImport, f.Name, br, r.opt.MaxLineBytes)
+	c := newCSV(opImport, f.Name, f.Reader, r.opt.MaxLineBytes)
 	d, err := r.dominionHeader(c)
 	if err != nil {
 		return err

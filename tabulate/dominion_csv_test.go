@@ -225,20 +225,3 @@ func FuzzDominionCSV(f *testing.F) {
 		tally.Results()
 	})
 }
-
-func TestUnsupportedFormatsFailLoudly(t *testing.T) {
-	tests := []struct {
-		name   string
-		format tabulate.Format
-		path   []string
-	}{
-		{"Dominion JSON is refused, not read as empty", tabulate.Dominion, []string{"cvr", "shangrla-vendor-formats", "Dominion_CVRs", "test_5.2.18.2.Dominion.json"}},
-		{"NIST 1500-103 is refused, not read as empty", tabulate.NIST, []string{"cvr", "nist-cvr-cdf", "example_1.xml"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := tabulate.ParseCVRs(tt.format, MustOpen(t, dataPath(t, tt.path...)), tabulate.Options{})
-			wantParseError(t, err, tt.path[len(tt.path)-1], 0, "not supported yet")
-		})
-	}
-}

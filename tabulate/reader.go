@@ -108,12 +108,7 @@ func (r *Reader) Read(files []File, fn func(*vigil.CastVoteRecord) error) error 
 	}
 	switch r.format {
 	case Dominion:
-		for _, f := range files {
-			if err := r.readDominion(f, fn); err != nil {
-				return err
-			}
-		}
-		return nil
+		return r.readDominionFiles(files, fn)
 	case ClearBallot:
 		for _, f := range files {
 			if err := r.readClearBallot(f, fn); err != nil {

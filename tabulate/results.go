@@ -14,9 +14,13 @@ import (
 // Results are a finished count.
 type Results struct {
 	Election string
-	Ballots  int64 // CVRs counted
-	Contests []ContestResult
-	Groups   []GroupResult // one per group per dimension, sorted by dimension then name
+	// Checkpoint is the event-log checkpoint the count was computed at, as
+	// the log prints it; the caller sets it. WriteNISTXML and WriteNISTJSON
+	// carry it so that anyone can check the results against the log.
+	Checkpoint string
+	Ballots    int64 // CVRs counted
+	Contests   []ContestResult
+	Groups     []GroupResult // one per group per dimension, sorted by dimension then name
 }
 
 // ContestResult is one contest's count.

@@ -54,8 +54,8 @@ appears twice. Use --without-replacement for ballot comparison.`,
 			if err := rla.CheckSeed(seed); err != nil {
 				return vigil.FieldError(op, "seed", "the seed has too few digits: roll at least %d ten-sided dice in the ceremony and use every digit", rla.MinSeedDigits)
 			}
-			if count < 1 {
-				return vigil.FieldError(op, "count", "draw at least one ballot")
+			if count < 1 || count > maxDraws {
+				return vigil.FieldError(op, "count", "draw between 1 and %d ballots", maxDraws)
 			}
 			batches, err := readFile(op, "manifest", manifest, parseManifest)
 			if err != nil {
@@ -132,16 +132,17 @@ func (cf *contestFlags) contest(op string, methods ...string) (rla.Contest, floa
 	if cf.ballots < 1 {
 		return rla.Contest{}, 0, vigil.FieldError(op, "ballots", "give the number of ballots cast in the contest")
 	}
-	tally, err := readFile(op, "tally", cf.tally, parseTally)
+	tf, err := readFile(op, "tally", cf.tally, parseTally)
 	if err != nil {
 		return rla.Contest{}, 0, err
 	}
+	tally := tf.choices
 	if cf.winners < 1 || cf.winners > len(tally) {
 		return rla.Contest{}, 0, vigil.FieldError(op, "winners", "the number of winners must be between 1 and the %d choices of the tally", len(tally))
 	}
 	for i, ch := range tally {
 		if ch.Votes > cf.ballots {
-			return rla.Contest{}, 0, vigil.FieldError(op, "tally", "line %d, field votes: %q has %d votes, more than the %d ballots cast", i+2, ch.Name, ch.Votes, cf.ballots)
+			return rla.Contest{}, 0, vigil.FieldError(op, "tally", "line %d, field votes: %q has %d votes, more than the %d ballots cast", tf.lines[i], clip(ch.Name), ch.Votes, cf.ballots)
 		}
 	}
 	c := rla.Contest{Ballots: cf.ballots, Winners: cf.winners, Tally: tally}
@@ -317,6 +318,7 @@ const (
 	maxInputBytes = 256 << 20
 	maxInputRows  = 5_000_000
 	maxCount      = 1_000_000_000
+	maxDraws      = 10_000_000
 )
 
 // readFile opens the file named by flag and parses it. Errors name the
@@ -464,9 +466,15 @@ func parseManifest(r io.Reader) ([]rla.Batch, error) {
 	return out, err
 }
 
+// tallyFile is a parsed tally and the line of each choice.
+type tallyFile struct {
+	choices []rla.Choice
+	lines   []int
+}
+
 // parseTally reads a reported tally: header choice,votes.
-func parseTally(r io.Reader) ([]rla.Choice, error) {
-	var out []rla.Choice
+func parseTally(r io.Reader) (tallyFile, error) {
+	var out tallyFile
 	seen := map[string]int{}
 	err := csvRows(r, [2]string{"choice", "votes"}, func(line int, name, votes string) error {
 		if name == "" {
@@ -480,10 +488,11 @@ func parseTally(r io.Reader) ([]rla.Choice, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, rla.Choice{Name: name, Votes: n})
+		out.choices = append(out.choices, rla.Choice{Name: name, Votes: n})
+		out.lines = append(out.lines, line)
 		return nil
 	})
-	if err == nil && len(out) == 0 {
+	if err == nil && len(out.choices) == 0 {
 		err = lineError(0, "", "lists no choices")
 	}
 	return out, err

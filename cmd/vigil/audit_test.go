@@ -209,8 +209,8 @@ func TestAuditSampleSize(t *testing.T) {
 			"tally", `line 4, field choice: choice "a" is listed twice`},
 		{"votes that are not a number are refused with their line", "choice,votes\na,many\n", []string{"--method", "bravo"},
 			"tally", `line 2, field votes: "many"`},
-		{"more votes than ballots are refused with their line", "choice,votes\na,20\nb,1\n", []string{"--method", "bravo"},
-			"tally", "line 2, field votes"},
+		{"more votes than ballots are refused with their line", "choice,votes\n\na,20\nb,1\n", []string{"--method", "bravo"},
+			"tally", "line 3, field votes"},
 		{"a contest where every choice wins is refused", "choice,votes\na,2\nb,1\n", []string{"--method", "bravo", "--winners", "2"},
 			"winners", "no outcome to audit"},
 	} {
@@ -349,7 +349,7 @@ func FuzzParseTally(f *testing.F) {
 			}
 			return
 		}
-		c := rla.Contest{Ballots: maxCount, Tally: tally}
+		c := rla.Contest{Ballots: maxCount, Tally: tally.choices}
 		if err := c.Validate(); err != nil {
 			t.Fatalf("accepted a tally rla refuses: %v", err)
 		}

@@ -78,7 +78,7 @@ func (m *Main) newRoot() *cobra.Command {
 	root.AddCommand(m.versionCmd(), m.initCmd(), m.serveCmd(), m.demoCmd(), m.userCmd(), m.logCmd(),
 		m.verifyCmd(), m.benchCmd())
 	// Commands that compute from files only (no data directory).
-	for _, c := range []*cobra.Command{newAuditCmd()} {
+	for _, c := range []*cobra.Command{newAuditCmd(), newCampaignCmd()} {
 		for _, leaf := range leafCommands(c) {
 			if leaf.Annotations[actionKey] == "" {
 				withAction(leaf, access.ActionFileCompute)
