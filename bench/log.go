@@ -30,16 +30,16 @@ type LogOptions struct {
 
 // LogResult is what RunLog measured.
 type LogResult struct {
-	FsyncPerSec      float64 // anchor: 256-byte write+fdatasync pairs per second
-	SingleEntryPerS  float64 // one event per entry, one fsync each (claims)
-	GroupPerSec      float64 // single-event appends from many clients, group-committed
-	GroupP99         time.Duration
-	BatchedPerSec    float64 // Append of Batch events at a time
-	VerifyEvents     int
-	VerifyEntries    uint64
-	VerifyTime       time.Duration
-	ReadyTime        time.Duration
-	VerifyOK         bool
+	FsyncPerSec     float64 // anchor: 256-byte write+fdatasync pairs per second
+	SingleEntryPerS float64 // one event per entry, one fsync each (claims)
+	GroupPerSec     float64 // single-event appends from many clients, group-committed
+	GroupP99        time.Duration
+	BatchedPerSec   float64 // Append of Batch events at a time
+	VerifyEvents    int
+	VerifyEntries   uint64
+	VerifyTime      time.Duration
+	ReadyTime       time.Duration
+	VerifyOK        bool
 }
 
 func event(i int) vigil.Event {

@@ -63,7 +63,7 @@ func Generate(o Options) County {
 		pct := c.Precincts[r.IntN(len(c.Precincts))]
 		first := firstNames[r.IntN(len(firstNames))]
 		age := 18 + int(r.ExpFloat64()*18)%80
-		born := day.AddDate(-age, 0, -r.IntN(365))
+		born := day.AddDate(-age, 0, -1-r.IntN(364))
 		reg := born.AddDate(18+r.IntN(max(1, age-17)), 0, r.IntN(365))
 		if reg.After(day) {
 			reg = day.AddDate(0, 0, -r.IntN(300)-30)

@@ -354,3 +354,20 @@ func TestProofsVerify(t *testing.T) {
 		t.Fatal("the entry view leaks a password hash")
 	}
 }
+
+func TestPanicIsRecoveredWithoutInternals(t *testing.T) {
+	e := MustServe(t)
+	e.srv.Handle("GET /api/v1/boom", access.ActionPublic, func(w http.ResponseWriter, r *http.Request) error {
+		panic("secret internal detail")
+	})
+	r := e.client().do("GET", "/api/v1/boom", nil)
+	if r.status != http.StatusInternalServerError {
+		t.Fatalf("got %d", r.status)
+	}
+	if strings.Contains(r.body, "secret") || r.json()["error"] == nil {
+		t.Fatalf("panic answer leaks or is malformed: %s", r.body)
+	}
+	if again := e.client().do("GET", "/healthz", nil); again.status != 200 {
+		t.Fatal("server unhealthy after a panic")
+	}
+}

@@ -94,6 +94,13 @@ func (s *Server) Routes() []Route {
 	return out
 }
 
+// Handle registers a route for a capability outside this package: the
+// handler runs only after session, CSRF and matrix checks for action, and
+// its errors and panics are answered like every other route's.
+func (s *Server) Handle(pattern string, action access.Action, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.handle(pattern, action, nil, func(w http.ResponseWriter, r *http.Request, rq *request) error { return h(w, r) })
+}
+
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 

@@ -36,12 +36,12 @@ const (
 
 // Keyring is a loaded set of node keys.
 type Keyring struct {
-	Dir        string
-	SignerKey  string // note private key, "PRIVATE+KEY+name+hash+base64"
+	Dir         string
+	SignerKey   string // note private key, "PRIVATE+KEY+name+hash+base64"
 	VerifierKey string // note public key
-	StoreKey   string // JetStream encryption key (hex)
-	secrets    cipher.AEAD
-	Token      string // local client token for the node's NATS listener
+	StoreKey    string // JetStream encryption key (hex)
+	secrets     cipher.AEAD
+	Token       string // local client token for the node's NATS listener
 }
 
 // Create makes a new keyring in dir (which must not hold one) for a node

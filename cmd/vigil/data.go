@@ -8,7 +8,6 @@ import (
 	"github.com/vigil-elections/vigil/node"
 )
 
-
 const defaultData = "./vigil-data"
 
 // timeNow is the wall clock; commands read it once.
