@@ -147,8 +147,10 @@ func Accounts(c County) []Account {
 		{"admin", "Sam State-Admin", vigil.Grant{Role: vigil.RoleStateAdmin, Scope: vigil.ScopeState}},
 		{"county-admin", "Casey County-Admin", vigil.Grant{Role: vigil.RoleCountyAdmin, Scope: county}},
 		{"registrar", "Riley Registrar", vigil.Grant{Role: vigil.RoleRegistrar, Scope: county}},
+		// A real poll worker's grant is the voting period; the demo's covers
+		// the whole demo week so that it works whenever someone tries it.
 		{"pollworker", "Pat Poll-Worker", vigil.Grant{Role: vigil.RolePollWorker, Scope: placeScope,
-			NotBefore: c.Election.VotingStart.Add(-2 * time.Hour), NotAfter: c.Election.VotingEnd.Add(2 * time.Hour)}},
+			NotBefore: c.Election.VotingStart.Add(-6 * time.Hour), NotAfter: c.Election.VotingEnd.Add(7 * 24 * time.Hour)}},
 		{"supervisor", "Sky Supervisor", vigil.Grant{Role: vigil.RolePollSupervisor, Scope: placeScope}},
 		{"tabulator", "Toni Tabulator", vigil.Grant{Role: vigil.RoleTabulator, Scope: county}},
 		{"audit-admin", "Avery Audit-Admin", vigil.Grant{Role: vigil.RoleAuditAdmin, Scope: county}},

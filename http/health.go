@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
 	"github.com/vigil-elections/vigil/node"
 )
@@ -30,6 +31,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, rq *request) err
 	if err := s.node.Err(); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("not ready: projections stopped following the log\n"))
+		return nil
+	}
+	if _, err := s.node.VerifyStatus(); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("not ready: " + vigil.ErrorMessage(err) + "\n"))
 		return nil
 	}
 	if !s.node.NC.IsConnected() {

@@ -139,6 +139,13 @@ func (s *Server) Serve(ctx context.Context, certFile, keyFile string) error {
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"roleName": roleName,
+		"logTime": func(s string) string {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return s
+			}
+			return t.Local().Format("2006-01-02 15:04:05")
+		},
 		"fmtTime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -68,13 +68,16 @@ type Node struct {
 	every  time.Duration
 	origin string
 
-	mu      sync.Mutex
-	applied uint64
-	cond    *sync.Cond
-	runErr  error
+	mu        sync.Mutex
+	applied   uint64
+	verified  bool  // background verification passed
+	verifyErr error // background verification failed
+	cond      *sync.Cond
+	runErr    error
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	ckMu    sync.Mutex // serializes checkpoint signing; guards lastCkp
 	lastCkp int64
 }
 

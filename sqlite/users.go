@@ -75,16 +75,16 @@ func (db *DB) Users(ctx context.Context) ([]vigil.User, error) {
 
 // EventRow is one event in the log index.
 type EventRow struct {
-	Seq    uint64
-	Pos    int
-	ID     string
-	Type   string
-	Actor  string
-	Role   string
-	Scope  string
-	Key    string
-	Time   string
-	Origin string
+	Seq    uint64 `json:"seq"`
+	Pos    int    `json:"pos"`
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Actor  string `json:"actor"`
+	Role   string `json:"role"`
+	Scope  string `json:"scope"`
+	Key    string `json:"key"`
+	Time   string `json:"time"`
+	Origin string `json:"origin"`
 }
 
 // Events lists events with seq < before (0: from the newest), newest first.

@@ -26,6 +26,9 @@ func (db *DB) LookupVoters(ctx context.Context, q string, scopes []vigil.Scope, 
 		return nil, nil
 	}
 	words := strings.Fields(strings.ToUpper(strings.ReplaceAll(q, ",", " ")))
+	if len(words) == 0 {
+		return nil, nil
+	}
 	last, first := words[0], ""
 	if len(words) > 1 {
 		first = words[1]

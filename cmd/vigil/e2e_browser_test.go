@@ -38,7 +38,6 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal("the browser test needs Debian's chromium: apt-get install -y chromium (.ci/run installs it)")
 	}
-	pinLocalToMidday(t)
 	dir := t.TempDir()
 	base := startDemo(t, dir)
 	browser := startBrowser(t, chromium)
@@ -147,21 +146,6 @@ func TestBrowser(t *testing.T) {
 
 		waitForDenial(t, base, "pollworker", "GET /admin/users")
 	})
-}
-
-// pinLocalToMidday makes sure the demo's poll worker may work now. The
-// demo's election is today and its poll worker's grant runs from 04:00 to
-// 22:00 local time; Main has no clock to inject, so outside 05:00-21:00 the
-// test moves the local zone to make it about noon. It does not move it back:
-// goroutines of the stopped server may still read the clock, and restoring
-// would race with them.
-func pinLocalToMidday(t *testing.T) {
-	if h := time.Now().Hour(); h >= 5 && h < 21 {
-		return
-	}
-	now := time.Now().UTC()
-	time.Local = time.FixedZone("E2E", 12*3600-(now.Hour()*3600+now.Minute()*60))
-	t.Logf("local time is now %s, inside the demo's voting day", time.Now().Format("15:04 MST"))
 }
 
 // startDemo runs `vigil demo` in-process on a free port and returns its
