@@ -3,6 +3,7 @@ package nats
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -21,9 +22,11 @@ type Log struct {
 	stream jetstream.Stream
 	LogID  string
 
-	group chan groupReq // group commit of unkeyed appends
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	group  chan groupReq // group commit of unkeyed appends
+	stop   chan struct{}
+	life   context.Context // cancelled by Close: ends an in-flight publish
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // OpenLog binds to the EVENTS stream, which must exist (see CheckStreams).
@@ -37,6 +40,7 @@ func OpenLog(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 		return nil, vigil.Wrap("nats.open_log", vigil.Unavailable, err)
 	}
 	l := &Log{js: js, stream: st, LogID: logID, group: make(chan groupReq, 4096), stop: make(chan struct{})}
+	l.life, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.groupCommitter()
 	return l, nil
@@ -44,6 +48,7 @@ func OpenLog(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 
 // Close stops the group committer; pending appends fail with Unavailable.
 func (l *Log) Close() {
+	l.cancel()
 	close(l.stop)
 	l.wg.Wait()
 }
@@ -185,6 +190,9 @@ func (l *Log) appendGrouped(ctx context.Context, events []vigil.Event) (uint64, 
 	select {
 	case r := <-req.done:
 		return r.seq, r.err
+	case <-l.stop:
+		// Closed while queued: the entry may or may not have been stored.
+		return 0, vigil.Errorf(vigil.Unavailable, "log.append", "the log closed before the write was acknowledged")
 	case <-ctx.Done():
 		// The entry may still be stored; the caller's retry is deduplicated
 		// by event id in the projections.
@@ -223,7 +231,7 @@ func (l *Log) groupCommitter() {
 		if len(events) == 1 {
 			subject = Subject(events[0])
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(l.life, 30*time.Second)
 		seq, err := l.publish(ctx, subject, events, nil)
 		cancel()
 		for _, r := range batch {
@@ -252,14 +260,63 @@ func (l *Log) State(ctx context.Context) (msgs, first, last uint64, err error) {
 
 // Get returns the stored bytes of entry seq. Errors: NotFound.
 func (l *Log) Get(ctx context.Context, seq uint64) ([]byte, error) {
-	m, err := l.stream.GetMsg(ctx, seq)
+	data, err := getMsg(ctx, l.js, l.stream, seq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, vigil.Errorf(vigil.NotFound, "log.get", "no entry %d", seq)
 	}
 	if err != nil {
 		return nil, vigil.Wrap("log.get", vigil.Unavailable, err)
 	}
-	return m.Data, nil
+	return data, nil
+}
+
+// getMsg reads message seq of st. The streams allow direct gets, which any
+// replica answers — including one that has not applied seq yet (it was
+// restarted, or is a moment behind), whose "not found" proves nothing. So
+// "not found" is believed only when the stream leader says it too.
+func getMsg(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, seq uint64) ([]byte, error) {
+	m, err := st.GetMsg(ctx, seq)
+	if err == nil {
+		return m.Data, nil
+	}
+	cfg := st.CachedInfo().Config
+	if !errors.Is(err, jetstream.ErrMsgNotFound) || !cfg.AllowDirect {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	req, err := json.Marshal(struct {
+		Seq uint64 `json:"seq"`
+	}{seq})
+	if err != nil {
+		return nil, err
+	}
+	// The non-direct get API is answered by the stream leader only.
+	resp, err := js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+cfg.Name, req)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Message *struct {
+			Data []byte `json:"data"`
+		} `json:"message"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Error != nil && r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return nil, jetstream.ErrMsgNotFound
+	case r.Error != nil:
+		return nil, r.Error
+	case r.Message == nil:
+		return nil, jetstream.ErrInvalidJetStreamResponse
+	}
+	return r.Message.Data, nil
 }
 
 // Read calls fn for every entry from sequence from through to, in order.

@@ -131,7 +131,9 @@ func TestKill9UnderLoadLosesNothingAcknowledged(t *testing.T) {
 		}(w)
 	}
 	time.Sleep(2 * time.Second)
+	t0 := time.Now()
 	c.kill9(t) // mid-write: appends in flight get no acknowledgement
+	t.Logf("killed after %v", time.Since(t0))
 	cancel()
 	wg.Wait()
 	closeLog()
@@ -139,7 +141,9 @@ func TestKill9UnderLoadLosesNothingAcknowledged(t *testing.T) {
 		t.Fatalf("only %d events acknowledged before the kill; the load did not run", len(acked))
 	}
 
+	t.Logf("appenders stopped after %v", time.Since(t0))
 	c = startServe(t, dir)
+	t.Logf("restarted after %v", time.Since(t0))
 	log, closeLog = connectLog(t, dir)
 	seen := map[string]int{}
 	last, err := log.LastSeq(t.Context())
@@ -170,7 +174,9 @@ func TestKill9UnderLoadLosesNothingAcknowledged(t *testing.T) {
 			t.Errorf("event %s is stored %d times", id, n)
 		}
 	}
+	t.Logf("read back after %v", time.Since(t0))
 	c.stop(t)
+	t.Logf("stopped after %v", time.Since(t0))
 
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out}
