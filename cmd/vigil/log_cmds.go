@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -43,6 +44,7 @@ otherwise names the first bad entry and exits 7.`,
 			if err != nil {
 				return err
 			}
+			recordPrivileged(c.Context(), n, access.ActionLogVerify, fmt.Sprintf("log verify ok=%v entries=%d", rep.OK(), rep.Entries))
 			out := c.OutOrStdout()
 			fmt.Fprintf(out, "entries: %d (%d events)\nroot: %x\ncheckpoints verified: %d\n", rep.Entries, rep.Events, rep.Root[:], rep.Checkpoints)
 			if rep.OK() {
@@ -61,6 +63,16 @@ otherwise names the first bad entry and exits 7.`,
 	dataFlag(c, &dir)
 	c.Flags().StringVar(&ckptFile, "checkpoint", "", "a signed checkpoint kept elsewhere, to check the log against")
 	return withAction(c, access.ActionLogVerify)
+}
+
+// recordPrivileged logs a privileged action taken from the command line.
+// It is best effort: verification of a damaged log must still report.
+func recordPrivileged(ctx context.Context, n *node.Node, a access.Action, detail string) {
+	ev, err := vigil.NewEvent(operator(n.Origin()), vigil.EventAccessPrivileged, string(a), n.Now(),
+		vigil.Privileged{Action: string(a), Detail: detail})
+	if err == nil {
+		n.Log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{})
+	}
 }
 
 func (m *Main) logCheckpointCmd() *cobra.Command {
@@ -109,6 +121,7 @@ func (m *Main) verifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			recordPrivileged(c.Context(), n, access.ActionLogVerify, fmt.Sprintf("verify differences=%d", len(diffs)))
 			out := c.OutOrStdout()
 			fmt.Fprintf(out, "rebuilt projections from entries 1..%d\n", cursor)
 			if len(diffs) == 0 {
