@@ -1,6 +1,9 @@
 package access
 
 import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -28,4 +31,22 @@ func CheckTOTP(code, secret string, now time.Time) bool {
 // TOTPCode returns the current code for secret (tests and demo tooling).
 func TOTPCode(secret string, now time.Time) (string, error) {
 	return totp.GenerateCode(secret, now)
+}
+
+// TOTPQR returns the otpauth URL as a PNG QR code in a data: URI, for
+// authenticator apps that scan.
+func TOTPQR(otpURL string) (string, error) {
+	key, err := otp.NewKeyFromURL(otpURL)
+	if err != nil {
+		return "", err
+	}
+	img, err := key.Image(240, 240)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return "", err
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -98,8 +99,9 @@ func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request, rq *request) er
 	if err := s.sessions.save(r.Context(), rq.sess); err != nil {
 		return err
 	}
+	qr, _ := access.TOTPQR(otpURL)
 	s.renderPage(w, r, rq, "mfa.html", map[string]any{"Title": "Two-factor authentication", "Secret": secret,
-		"URL": otpURL, "Enrolled": rq.user.MFA, "Required": rq.sess.MFAEnroll})
+		"URL": otpURL, "QR": template.URL(qr), "Enrolled": rq.user.MFA, "Required": rq.sess.MFAEnroll})
 	return nil
 }
 

@@ -39,14 +39,14 @@ func ReadCheckpoints(ctx context.Context, js jetstream.JetStream, fn func(seq ui
 			info.State.Msgs, info.State.FirstSeq, info.State.LastSeq)
 	}
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := st.GetMsg(ctx, seq)
+		data, err := getMsg(ctx, js, st, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return vigil.Errorf(vigil.Integrity, "checkpoint.read", "checkpoint entry %d cannot be read", seq)
 		}
 		if err != nil {
 			return vigil.Wrap("checkpoint.read", vigil.Unavailable, err)
 		}
-		if err := fn(seq, m.Data); err != nil {
+		if err := fn(seq, data); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/testutil"
 	vnats "github.com/vigil-elections/vigil/nats"
 	"github.com/vigil-elections/vigil/node"
+	"github.com/vigil-elections/vigil/sqlite"
 )
 
 // TestClusterKillStreamLeaderUnderLoad runs two nodes on a 3-server
@@ -144,11 +145,12 @@ func MustInitClusterNode(t *testing.T, c *testutil.Cluster, name string) string 
 // MustOpenClusterNode opens dir as its owner and closes it at cleanup.
 func MustOpenClusterNode(t *testing.T, dir string) *node.Node {
 	t.Helper()
-	n, err := node.Open(t.Context(), node.Options{Dir: dir, CheckpointEvery: time.Second,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var n *node.Node
+	retryUnavailable(t, "open "+dir, func() (err error) {
+		n, err = node.Open(t.Context(), node.Options{Dir: dir, CheckpointEvery: time.Second,
+			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))})
+		return err
+	})
 	t.Cleanup(func() { n.Close() })
 	return n
 }
@@ -262,7 +264,10 @@ func waitStreamCurrent(t *testing.T, js jetstream.JetStream, replicas int) {
 		st, err := js.Stream(t.Context(), vnats.EventsStream)
 		if err == nil {
 			var info *jetstream.StreamInfo
-			if info, err = st.Info(t.Context()); err == nil {
+			if info, err = st.Info(t.Context()); err == nil && info.Cluster == nil {
+				t.Fatal("the EVENTS stream has no cluster information")
+			}
+			if err == nil {
 				current := 0
 				if info.Cluster.Leader != "" {
 					current = 1
@@ -303,20 +308,40 @@ func mustApply(t *testing.T, n *node.Node, last uint64) {
 func readEventIDs(t *testing.T, n *node.Node, last uint64) map[string][]uint64 {
 	t.Helper()
 	seen := map[string][]uint64{}
-	err := n.Log.Read(t.Context(), 1, last, func(seq uint64, data []byte) error {
-		entry, err := vigil.UnmarshalEntry(data)
-		if err != nil {
-			return err
-		}
-		for _, ev := range entry {
-			seen[ev.ID] = append(seen[ev.ID], seq)
-		}
-		return nil
+	retryUnavailable(t, "read the log", func() error {
+		clear(seen)
+		return n.Log.Read(t.Context(), 1, last, func(seq uint64, data []byte) error {
+			entry, err := vigil.UnmarshalEntry(data)
+			if err != nil {
+				return err
+			}
+			for _, ev := range entry {
+				seen[ev.ID] = append(seen[ev.ID], seq)
+			}
+			return nil
+		})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return seen
+}
+
+// retryUnavailable runs f until it returns an error other than
+// Unavailable, which vigil documents as "retry": a read opens a consumer,
+// which a cluster that is still settling after a restart may not answer
+// at once. Any other error fails the test.
+func retryUnavailable(t *testing.T, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if vigil.ErrorKind(err) != vigil.Unavailable || time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: %v; retrying", what, err)
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 func countCounties(t *testing.T, n *node.Node) int {
@@ -332,20 +357,22 @@ func countCounties(t *testing.T, n *node.Node) int {
 // rebuild, and returns the log's root hash.
 func mustVerify(t *testing.T, n *node.Node, entries uint64, events int) string {
 	t.Helper()
-	rep, err := n.VerifyLog(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var rep node.LogReport
+	retryUnavailable(t, n.Origin()+": verify the log", func() (err error) {
+		rep, err = n.VerifyLog(t.Context(), nil)
+		return err
+	})
 	if !rep.OK() {
 		t.Errorf("%s: log verification failed: %v", n.Origin(), rep.Problems)
 	}
 	if rep.Entries != entries || rep.Events != events {
 		t.Errorf("%s: verified %d entries with %d events, want %d with %d", n.Origin(), rep.Entries, rep.Events, entries, events)
 	}
-	diffs, _, err := n.VerifyProjections(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	var diffs []sqlite.Difference
+	retryUnavailable(t, n.Origin()+": verify the projections", func() (err error) {
+		diffs, _, err = n.VerifyProjections(t.Context(), t.TempDir())
+		return err
+	})
 	if len(diffs) != 0 {
 		t.Errorf("%s: projections differ from a rebuild: %v", n.Origin(), diffs)
 	}

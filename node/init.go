@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/keyring"
@@ -40,6 +41,17 @@ func Init(ctx context.Context, o InitOptions) (Meta, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
 	}
+	// Reach an external cluster before writing anything, so that a wrong
+	// URL or token leaves the directory as it was.
+	var external *natsgo.Conn
+	if o.NATS.URL != "" {
+		nc, err := vnats.Dial(o.NATS)
+		if err != nil {
+			return Meta{}, err
+		}
+		defer nc.Close()
+		external = nc
+	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
 	}
@@ -59,12 +71,7 @@ func Init(ctx context.Context, o InitOptions) (Meta, error) {
 			m.Replicas = 3
 		}
 		set.Replicas = m.Replicas
-		nc, err := vnats.Dial(o.NATS)
-		if err != nil {
-			return Meta{}, err
-		}
-		defer nc.Close()
-		if js, err = jetstream.New(nc); err != nil {
+		if js, err = jetstream.New(external); err != nil {
 			return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
 		}
 		// Several nodes share one external log: the first creates it.
