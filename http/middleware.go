@@ -233,25 +233,21 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// kindStatus maps error kinds to HTTP statuses; anything else is a 500.
+var kindStatus = map[vigil.Kind]int{
+	vigil.Invalid:         http.StatusBadRequest,
+	vigil.NotFound:        http.StatusNotFound,
+	vigil.Conflict:        http.StatusConflict,
+	vigil.Permission:      http.StatusForbidden,
+	vigil.Unauthenticated: http.StatusUnauthorized,
+	vigil.Unavailable:     http.StatusServiceUnavailable,
+	vigil.TooMany:         http.StatusTooManyRequests,
+}
+
 // statusOf maps an error kind to an HTTP status.
 func statusOf(k vigil.Kind) int {
-	switch k {
-	case vigil.Invalid:
-		return http.StatusBadRequest
-	case vigil.NotFound:
-		return http.StatusNotFound
-	case vigil.Conflict:
-		return http.StatusConflict
-	case vigil.Permission:
-		return http.StatusForbidden
-	case vigil.Unauthenticated:
-		return http.StatusUnauthorized
-	case vigil.Unavailable:
-		return http.StatusServiceUnavailable
-	case vigil.TooMany:
-		return http.StatusTooManyRequests
-	case vigil.Integrity:
-		return http.StatusInternalServerError
+	if s, ok := kindStatus[k]; ok {
+		return s
 	}
 	return http.StatusInternalServerError
 }
