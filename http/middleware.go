@@ -64,7 +64,7 @@ func (s *Server) handle(pattern string, action access.Action, target scopeFunc, 
 			if p := recover(); p != nil {
 				s.log.Error("panic serving request", "route", pattern, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					s.writeError(sw, r, &vigil.Error{Op: "http", Kind: vigil.Other})
+					s.writeError(sw, r, rq, &vigil.Error{Op: "http", Kind: vigil.Other})
 				}
 			}
 			s.metrics.observe(pattern, sw.status, time.Since(start))
@@ -74,12 +74,12 @@ func (s *Server) handle(pattern string, action access.Action, target scopeFunc, 
 		setSecurityHeaders(sw)
 		r.Body = http.MaxBytesReader(sw, r.Body, 8<<20)
 		if err := s.admit(sw, r, rq, action, target); err != nil {
-			s.writeError(sw, r, err)
+			s.writeError(sw, r, rq, err)
 			return
 		}
 		if rq.decision.Allowed || access.Matrix[action].Public {
 			if err := h(sw, r, rq); err != nil {
-				s.writeError(sw, r, err)
+				s.writeError(sw, r, rq, err)
 			}
 		}
 	})
@@ -254,7 +254,8 @@ func statusOf(k vigil.Kind) int {
 
 // writeError answers with the error: JSON under /api/, a page elsewhere.
 // Internal errors are logged and shown without details.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// A signed-in user's error page keeps the menu and the sign-out button.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, rq *request, err error) {
 	kind := vigil.ErrorKind(err)
 	status := statusOf(kind)
 	if kind == vigil.Other || kind == vigil.Integrity {
@@ -273,7 +274,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	s.renderPage(w, r, nil, "error.html", map[string]any{"Status": status, "Title": http.StatusText(status), "Message": msg})
+	if rq != nil && rq.sess == nil {
+		rq = nil
+	}
+	s.renderPage(w, r, rq, "error.html", map[string]any{"Status": status, "Title": http.StatusText(status), "Message": msg})
 }
 
 // decodeJSON reads a JSON body strictly: unknown fields and trailing data
