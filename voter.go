@@ -506,3 +506,122 @@ func joinVoterParts(sep string, parts ...string) string {
 	}
 	return b.String()
 }
+
+// Event types of the voter registration system. The foundation's
+// voter.registered (a []RollVoter batch, used by the demo county) stays
+// readable forever; the registration system writes the types below.
+const (
+	// EventVoterAdded adds registrations: a VoterRecords with one record
+	// (a clerk's registration) or many (an import batch).
+	EventVoterAdded EventType = "voter.added"
+	// EventVoterChanged replaces registrations with new versions: a
+	// VoterRecords whose Reason says why (address, name, party, status …).
+	EventVoterChanged EventType = "voter.changed"
+	// EventVoterMerged cancels one registration as a duplicate of another.
+	EventVoterMerged EventType = "voter.merged"
+	// EventVoterImported closes an import: a VoterImport summary.
+	EventVoterImported EventType = "voter.imported"
+	// EventVoterExported records that someone took a copy of the roll.
+	EventVoterExported EventType = "voter.exported"
+)
+
+// VoterRecord is a voter as events carry it and the projection stores it:
+// the Voter without its secrets, which travel sealed with the node's
+// secrets key (keyring.Seal) in the *Sealed fields.
+//
+// Voter.DriversLicense and Voter.SSN4 MUST be empty in a VoterRecord (they
+// would marshal as "[redacted]" anyway); code that needs the values opens
+// the sealed fields.
+type VoterRecord struct {
+	Voter
+	DriversLicenseSealed string `json:"drivers_license_sealed,omitempty"`
+	SSN4Sealed           string `json:"ssn4_sealed,omitempty"`
+	// Fingerprint is the keyed digest of the normalized record
+	// (voter.Fingerprinter): an import skips rows whose fingerprint is
+	// unchanged.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// MaxVoterRecordsPerEvent bounds one voter.added or voter.changed event.
+const MaxVoterRecordsPerEvent = 5000
+
+// VoterRecords is the payload of voter.added and voter.changed: why, and the
+// new version of every record concerned.
+type VoterRecords struct {
+	Reason  ChangeReason  `json:"reason"`
+	Detail  string        `json:"detail,omitempty"` // the clerk's note or the source's wording
+	Import  string        `json:"import,omitempty"` // id of the import that produced the event
+	Records []VoterRecord `json:"records"`
+}
+
+// Validate checks the payload: a known non-empty reason, 1 to
+// MaxVoterRecordsPerEvent valid records without clear secrets.
+func (p *VoterRecords) Validate() error {
+	const op = "voter.records"
+	if p.Reason == ReasonNone || !p.Reason.Valid() {
+		return FieldError(op, "reason", "say why: one of the change reasons (new-registration, address-change, moved, …)")
+	}
+	if len(p.Detail) > 1000 || !printableText(p.Detail) {
+		return FieldError(op, "detail", "must be at most 1000 printable characters")
+	}
+	if len(p.Records) == 0 || len(p.Records) > MaxVoterRecordsPerEvent {
+		return FieldError(op, "records", "an event carries 1 to %d records", MaxVoterRecordsPerEvent)
+	}
+	for i := range p.Records {
+		r := &p.Records[i]
+		if !r.DriversLicense.IsZero() || !r.SSN4.IsZero() {
+			return FieldError(op, "records", "secrets must be sealed, never carried in clear")
+		}
+		if err := r.Voter.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// VoterMerge is the payload of voter.merged: Drop is cancelled as a
+// duplicate registration of Keep. Nothing is merged automatically; a
+// registrar decides and says why.
+type VoterMerge struct {
+	Keep   VoterID `json:"keep"`
+	Drop   VoterID `json:"drop"`
+	Detail string  `json:"detail"`
+}
+
+// Validate checks the merge.
+func (m VoterMerge) Validate() error {
+	const op = "voter.merge"
+	switch {
+	case m.Keep == "" || m.Drop == "":
+		return FieldError(op, "keep", "name both registrations")
+	case m.Keep == m.Drop:
+		return FieldError(op, "drop", "a registration cannot be merged into itself")
+	case strings.TrimSpace(m.Detail) == "":
+		return FieldError(op, "detail", "say why the two registrations are one voter")
+	case len(m.Detail) > 1000 || !printableText(m.Detail):
+		return FieldError(op, "detail", "must be at most 1000 printable characters")
+	}
+	return nil
+}
+
+// VoterImport is the payload of voter.imported: what one import of a voter
+// file did. The events it produced carry its ID in VoterRecords.Import.
+type VoterImport struct {
+	ID        string `json:"id"`
+	File      string `json:"file"`
+	Layout    string `json:"layout"`
+	SHA256    string `json:"sha256"`
+	Rows      int    `json:"rows"`
+	Rejected  int    `json:"rejected"`
+	Added     int    `json:"added"`
+	Changed   int    `json:"changed"`
+	Unchanged int    `json:"unchanged"`
+}
+
+// VoterExport is the payload of voter.exported: who took which part of the
+// roll in which format. Exports are logged before the data is written.
+type VoterExport struct {
+	Format string `json:"format"`
+	Target Scope  `json:"target"`
+	Detail string `json:"detail,omitempty"`
+}

@@ -37,6 +37,37 @@ const (
 	ActionBench         Action = "bench.run" // CLI only: write synthetic load to a node
 	ActionNodeAdmin     Action = "node.admin"
 	ActionFileCompute   Action = "file.compute" // CLI math on the caller's own files (audit sample sizes)
+	ActionAlertRead     Action = "alert.read"   // anomaly alerts with their evidence, detection status
+	ActionAlertManage   Action = "alert.manage" // acknowledge and resolve alerts, with a note
+	ActionVoterMerge    Action = "voter.merge"  // cancel a registration as a duplicate of another, with a reason
+
+	// Pollbooks (pollbook.go).
+	ActionPollbookCheckIn    Action = "pollbook.checkin"    // find voters in the county, check in at the place
+	ActionPollbookUndo       Action = "pollbook.undo"       // undo a mistaken check-in, with a reason
+	ActionProvisionalIssue   Action = "provisional.issue"   // issue a provisional ballot at the place
+	ActionPollbookAdjudicate Action = "pollbook.adjudicate" // accept or reject provisionals; record mail ballots
+	ActionTurnoutRead        Action = "turnout.read"        // live turnout and check-in rate
+
+	// Recovery (backup/, paper/).
+	ActionBackupRun     Action = "backup.run"     // write an encrypted backup of the whole node (recovery)
+	ActionBackupVerify  Action = "backup.verify"  // decrypt and check a backup; restore it into a scratch directory (drill)
+	ActionBackupRestore Action = "backup.restore" // restore a backup into a new data directory
+	ActionPaperPrint    Action = "paper.print"    // paper pollbooks, envelopes, voted lists, key sheets
+
+	// The campaign security desk (vigil campaign.go). A firm reaches a campaign's data only through an active engagement, which the handlers check; the officer never reads self-assessments.
+	ActionCampaignRead      Action = "campaign.read"      // profile, help requests, engagements, incidents, access log
+	ActionCampaignManage    Action = "campaign.manage"    // register a campaign, edit its profile and contacts
+	ActionCampaignAssess    Action = "campaign.assess"    // save a self-assessment
+	ActionAssessmentRead    Action = "assessment.read"    // self-assessments with their evidence notes
+	ActionHelpRequest       Action = "help.request"       // ask the desk for help
+	ActionFirmRead          Action = "firm.read"          // the firms list (what each role may see of it)
+	ActionFirmApply         Action = "firm.apply"         // a firm applies or changes its application
+	ActionFirmVet           Action = "firm.vet"           // approve, reject or suspend a firm
+	ActionEngagementConsent Action = "engagement.consent" // only the campaign consents to an engagement
+	ActionEngagementRevoke  Action = "engagement.revoke"  // end an engagement at once
+	ActionIncidentReport    Action = "incident.report"    // a campaign reports an incident
+	ActionIncidentRead      Action = "incident.read"      // incident reports and their status
+	ActionIncidentUpdate    Action = "incident.update"    // change an incident's status, with a note
 )
 
 // Rule grants an action to a role. Scoped rules are checked against the
@@ -77,6 +108,36 @@ var Matrix = map[Action]Rule{
 	ActionBench:         {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
 	ActionNodeAdmin:     {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
 	ActionFileCompute:   {Public: true},
+	ActionAlertRead:     {Roles: []vigil.Role{vigil.RoleSecurityOfficer, vigil.RoleStateAdmin, vigil.RoleOperator}},
+	ActionAlertManage:   {Roles: []vigil.Role{vigil.RoleSecurityOfficer, vigil.RoleOperator}, Write: true},
+	ActionVoterMerge:    {Roles: []vigil.Role{vigil.RoleRegistrar, vigil.RoleOperator}, Scoped: true, Write: true},
+
+	// Pollbooks.
+	ActionPollbookCheckIn:    {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
+	ActionPollbookUndo:       {Roles: []vigil.Role{vigil.RolePollSupervisor}, Scoped: true, Write: true},
+	ActionProvisionalIssue:   {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
+	ActionPollbookAdjudicate: {Roles: []vigil.Role{vigil.RoleCountyAdmin}, Scoped: true, Write: true},
+	ActionTurnoutRead:        {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleObserver}, Scoped: true},
+
+	ActionBackupRun:     {Roles: []vigil.Role{vigil.RoleStateAdmin, vigil.RoleOperator}, Write: true},
+	ActionBackupVerify:  {Roles: []vigil.Role{vigil.RoleStateAdmin, vigil.RoleSecurityOfficer, vigil.RoleOperator}},
+	ActionBackupRestore: {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
+	ActionPaperPrint:    {Roles: []vigil.Role{vigil.RoleStateAdmin, vigil.RoleCountyAdmin, vigil.RolePollSupervisor, vigil.RoleOperator}, Scoped: true},
+
+	// The campaign security desk.
+	ActionCampaignRead:      {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer, vigil.RoleOperator}, Scoped: true},
+	ActionCampaignManage:    {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityOfficer}, Scoped: true, Write: true},
+	ActionCampaignAssess:    {Roles: []vigil.Role{vigil.RoleCampaignStaff}, Scoped: true, Write: true},
+	ActionAssessmentRead:    {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm}, Scoped: true},
+	ActionHelpRequest:       {Roles: []vigil.Role{vigil.RoleCampaignStaff}, Scoped: true, Write: true},
+	ActionFirmRead:          {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer}, Scoped: true},
+	ActionFirmApply:         {Roles: []vigil.Role{vigil.RoleSecurityFirm}, Scoped: true, Write: true},
+	ActionFirmVet:           {Roles: []vigil.Role{vigil.RoleSecurityOfficer}, Scoped: true, Write: true},
+	ActionEngagementConsent: {Roles: []vigil.Role{vigil.RoleCampaignStaff}, Scoped: true, Write: true},
+	ActionEngagementRevoke:  {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityOfficer, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionIncidentReport:    {Roles: []vigil.Role{vigil.RoleCampaignStaff}, Scoped: true, Write: true},
+	ActionIncidentRead:      {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer}, Scoped: true},
+	ActionIncidentUpdate:    {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer}, Scoped: true, Write: true},
 }
 
 // Actions lists the matrix's actions, sorted.

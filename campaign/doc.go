@@ -1,6 +1,9 @@
 // Package campaign is the campaign security desk's pure core: the
-// self-assessment, the lookalike-domain generator and the email-posture
-// graders. It does no I/O and looks nothing up in DNS.
+// self-assessment and its PDF report, the matching of help requests to
+// vetted firms, the lookalike-domain generator and the email-posture
+// graders. It keeps no state and looks nothing up in DNS; the desk's
+// tenants, events and isolation rules are in package vigil (campaign.go),
+// its projections in package sqlite and its pages and API in package http.
 //
 // # Self-assessment
 //
@@ -12,6 +15,17 @@
 // Critical control at 0 caps the rating at "At risk". The rating bands
 // above that cap (Fair from 50%, Strong from 80%) are ours. Remediate lists
 // the gaps, most critical first.
+//
+// WriteReport renders one saved assessment as a PDF (score, rating and
+// the controls that cap it, the remediation plan, the answers with their
+// evidence notes); the same assessment always gives the same bytes.
+//
+// # Matching
+//
+// Match proposes firms for a help request: approved, with free capacity,
+// offering at least one requested area, and without a declared conflict of
+// interest with the campaign (Conflicted). Firms covering more of the
+// request come first.
 //
 // # Lookalike domains
 //

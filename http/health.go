@@ -72,6 +72,7 @@ func newMetrics(n *node.Node) *metrics {
 	}
 	reg.MustRegister(m.requests, m.latency, m.denials,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newAlertCollector(n),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_log_entries", Help: "Entries in this node's Merkle tree."},
 			func() float64 {
 				if n.Tree == nil {

@@ -154,7 +154,37 @@ func probes() map[access.Action]func(i int) (method, path string, body any) {
 		access.ActionLogVerify:     func(int) (string, string, any) { return "POST", "/api/v1/log/verify", map[string]string{} },
 		access.ActionCheckpointGet: func(int) (string, string, any) { return "GET", "/api/v1/log/verifier", nil },
 		access.ActionVoterLookup:   func(int) (string, string, any) { return "GET", "/api/v1/voters?q=SMITH", nil },
+		access.ActionVoterRead:     func(int) (string, string, any) { return "GET", "/api/v1/voters/search?q=SMITH", nil },
+		access.ActionVoterWrite:    func(int) (string, string, any) { return "GET", "/api/v1/voters/similar?first=JO&last=SMITH", nil },
+		access.ActionVoterMerge:    func(int) (string, string, any) { return "POST", "/api/v1/voters/X1/merge", `{"drop":"X2"}` },
+		access.ActionVoterExport:   func(int) (string, string, any) { return "GET", "/api/v1/voters/export?format=csv", nil },
 		access.ActionPublic:        func(int) (string, string, any) { return "GET", "/healthz", nil },
+		access.ActionAlertRead:     func(int) (string, string, any) { return "GET", "/api/v1/alerts", nil },
+		access.ActionAlertManage: func(int) (string, string, any) {
+			return "POST", "/api/v1/alerts/probe0000/acknowledge", map[string]string{"note": "probe"}
+		},
+		access.ActionPollbookCheckIn: func(int) (string, string, any) { return "GET", "/api/v1/pollbook/voters?q=SMITH", nil },
+		access.ActionPollbookUndo: func(int) (string, string, any) {
+			return "POST", "/api/v1/pollbook/checkins/X1/undo", `{"reason":"probe"}`
+		},
+		access.ActionProvisionalIssue:   func(int) (string, string, any) { return "POST", "/api/v1/pollbook/provisionals", `{}` },
+		access.ActionPollbookAdjudicate: func(int) (string, string, any) { return "GET", "/api/v1/pollbook/provisionals", nil },
+		access.ActionTurnoutRead:        func(int) (string, string, any) { return "GET", "/api/v1/pollbook/turnout", nil },
+
+		// The campaign desk: lists, or ids any allowed role may name (scopeFor gives campaign/C1 and firm/F1).
+		access.ActionCampaignRead:      deskProbe("GET", "/api/v1/campaigns", nil),
+		access.ActionCampaignManage:    deskProbe("PUT", "/api/v1/campaigns/C1", probeCampaign),
+		access.ActionCampaignAssess:    deskProbe("POST", "/api/v1/campaigns/C1/assessments", `{"answers":[]}`),
+		access.ActionAssessmentRead:    deskProbe("GET", "/api/v1/assessments", nil),
+		access.ActionHelpRequest:       deskProbe("POST", "/api/v1/campaigns/C1/help", `{"areas":["email"],"urgency":"high"}`),
+		access.ActionFirmRead:          deskProbe("GET", "/api/v1/firms", nil),
+		access.ActionFirmApply:         deskProbe("PUT", "/api/v1/firms/F1", probeFirm),
+		access.ActionFirmVet:           deskProbe("POST", "/api/v1/firms/F1/vet", `{"status":"approved"}`),
+		access.ActionEngagementConsent: deskProbe("POST", "/api/v1/campaigns/C1/engagements", `{"firm":"F1","days":30,"consent":true}`),
+		access.ActionEngagementRevoke:  deskProbe("POST", "/api/v1/campaigns/C1/engagements/Enone/revoke", nil),
+		access.ActionIncidentReport:    deskProbe("POST", "/api/v1/campaigns/C1/incidents", `{"kind":"phishing","summary":"probe"}`),
+		access.ActionIncidentRead:      deskProbe("GET", "/api/v1/incidents", nil),
+		access.ActionIncidentUpdate:    deskProbe("POST", "/api/v1/incidents/Inone", `{"status":"triaged"}`),
 	}
 }
 

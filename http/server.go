@@ -179,4 +179,8 @@ func (s *Server) registerRoutes() {
 	s.registerUsers()
 	s.registerLog()
 	s.registerVoters()
+	s.registerAlerts()
+	s.registerCampaigns()
+	s.registerVoterRoll()
+	s.registerPollbook()
 }

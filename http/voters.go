@@ -44,7 +44,7 @@ func (s *Server) votersPage(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	s.renderPage(w, r, rq, "voters.html", map[string]any{"Title": "Find a voter", "Query": q, "Voters": rows,
-		"Scopes": s.lookupScopes(rq)})
+		"Scopes": s.lookupScopes(rq), "CanRead": s.can(rq, access.ActionVoterRead)})
 	return nil
 }
 

@@ -41,12 +41,14 @@ type Keyring struct {
 	VerifierKey string // note public key
 	StoreKey    string // JetStream encryption key (hex)
 	secrets     cipher.AEAD
+	secretsRaw  []byte
 	Token       string // local client token for the node's NATS listener
 }
 
 // Create makes a new keyring in dir (which must not hold one) for a node
-// named name.
-func Create(dir, name string) (*Keyring, error) {
+// named name. secrets is the log's shared secrets key (hex) when the node
+// joins an existing log; "" makes a new one.
+func Create(dir, name, secrets string) (*Keyring, error) {
 	const op = "keyring.create"
 	if _, err := os.Stat(filepath.Join(dir, storeKeyFile)); err == nil {
 		return nil, vigil.Errorf(vigil.Conflict, op, "%s already holds a keyring; refusing to overwrite keys", dir)
@@ -62,7 +64,7 @@ func Create(dir, name string) (*Keyring, error) {
 		nodeKeyFile:    skey + "\n",
 		nodePubFile:    vkey + "\n",
 		storeKeyFile:   randomHex(32) + "\n",
-		secretsKeyFile: randomHex(32) + "\n",
+		secretsKeyFile: secretsOrNew(secrets) + "\n",
 		tokenFile:      randomHex(24) + "\n",
 	}
 	for name, content := range files {
@@ -110,12 +112,27 @@ func Load(dir string) (*Keyring, error) {
 	if err != nil || len(raw) != 32 {
 		return nil, vigil.Errorf(vigil.Integrity, op, "%s is malformed", secretsKeyFile)
 	}
+	k.secretsRaw = raw
 	block, _ := aes.NewCipher(raw)
 	k.secrets, _ = cipher.NewGCM(block)
 	if b, err := hex.DecodeString(k.StoreKey); err != nil || len(b) != 32 {
 		return nil, vigil.Errorf(vigil.Integrity, op, "%s is malformed", storeKeyFile)
 	}
 	return k, nil
+}
+
+func secretsOrNew(hexKey string) string {
+	if hexKey != "" {
+		return hexKey
+	}
+	return randomHex(32)
+}
+
+// SecretsFingerprint identifies the secrets key without revealing it. The
+// log records it, so a node with another secrets key cannot join.
+func (k *Keyring) SecretsFingerprint() string {
+	sum := sha256.Sum256(append([]byte("vigil secrets key\x00"), k.secretsRaw...))
+	return hex.EncodeToString(sum[:8])
 }
 
 // StoreKeyFingerprint identifies the store key without revealing it.
@@ -154,4 +171,18 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// ReadSecretsKey reads a secrets.key file copied from a node of an existing
+// log, for a new node joining it.
+func ReadSecretsKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", vigil.Errorf(vigil.Invalid, "keyring.secrets", "cannot read the secrets key: %v", err)
+	}
+	k := strings.TrimSpace(string(b))
+	if raw, err := hex.DecodeString(k); err != nil || len(raw) != 32 {
+		return "", vigil.Errorf(vigil.Invalid, "keyring.secrets", "%s is not a vigil secrets key (64 hex digits)", path)
+	}
+	return k, nil
 }

@@ -23,6 +23,10 @@ type Config struct {
 	Port   int // 0 picks a free port
 	Token  string
 
+	// NoSync turns SyncAlways off. Only a restore sets it: it fsyncs every
+	// store file itself before the directory is used (backup/restore.go).
+	NoSync bool
+
 	// Cluster routes, for a multi-node hub (empty: standalone).
 	ClusterName   string
 	ClusterHost   string
@@ -49,7 +53,7 @@ func Start(cfg Config) (*Server, error) {
 		JetStreamKey:       cfg.Key,
 		JetStreamCipher:    server.ChaCha,
 		JetStreamDomain:    cfg.Domain,
-		SyncAlways:         true,
+		SyncAlways:         !cfg.NoSync,
 		NoSigs:             true,
 		NoLog:              true,
 		MaxPayload:         8 << 20,

@@ -20,13 +20,15 @@ const (
 	eventsSubjects     = "ev.>"
 	checkpointSubjects = "ckpt.>"
 	logIDMetadata      = "vigil_log_id"
+	secretsMetadata    = "vigil_secrets_fp"
 )
 
 // StreamSet is the layout of one log: replicas (1 embedded, 3 on a cluster)
 // and the identity of the log, fixed when the streams are first created.
 type StreamSet struct {
-	Replicas int
-	LogID    string
+	Replicas  int
+	LogID     string
+	SecretsFP string // fingerprint of the log's shared secrets key
 }
 
 func (s StreamSet) configs() []jetstream.StreamConfig {
@@ -38,7 +40,7 @@ func (s StreamSet) configs() []jetstream.StreamConfig {
 			Replicas: s.Replicas, Duplicates: 2 * time.Minute,
 			DenyDelete: true, DenyPurge: true, AllowDirect: true,
 			MaxMsgSize: 8 << 20,
-			Metadata:   map[string]string{logIDMetadata: s.LogID},
+			Metadata:   map[string]string{logIDMetadata: s.LogID, secretsMetadata: s.SecretsFP},
 		},
 		{
 			Name: CheckpointsStream, Subjects: []string{checkpointSubjects},
@@ -131,4 +133,14 @@ func Damage(ctx context.Context, js jetstream.JetStream) ([]string, error) {
 		return nil, vigil.Wrap("nats.damage", vigil.Unavailable, err)
 	}
 	return out, nil
+}
+
+// SecretsFingerprint returns the fingerprint of the secrets key the log was
+// created with ("" for a log made before it was recorded).
+func SecretsFingerprint(ctx context.Context, js jetstream.JetStream) (string, error) {
+	st, err := js.Stream(ctx, EventsStream)
+	if err != nil {
+		return "", vigil.Wrap("nats.secrets_fp", vigil.Unavailable, err)
+	}
+	return st.CachedInfo().Config.Metadata[secretsMetadata], nil
 }

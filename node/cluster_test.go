@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/internal/testutil"
+	"github.com/vigil-elections/vigil/keyring"
 	vnats "github.com/vigil-elections/vigil/nats"
 	"github.com/vigil-elections/vigil/node"
 	"github.com/vigil-elections/vigil/sqlite"
@@ -37,8 +38,9 @@ func TestClusterKillStreamLeaderUnderLoad(t *testing.T) {
 	logf("cluster up")
 
 	// The second init finds the streams and adopts them.
-	a := MustOpenClusterNode(t, MustInitClusterNode(t, c, "site-a"))
-	b := MustOpenClusterNode(t, MustInitClusterNode(t, c, "site-b"))
+	dirA := MustInitClusterNode(t, c, "site-a", "")
+	a := MustOpenClusterNode(t, dirA)
+	b := MustOpenClusterNode(t, MustInitClusterNode(t, c, "site-b", dirA))
 	if b.Log.LogID != a.Log.LogID {
 		t.Fatalf("node b is on log %s, node a on %s", b.Log.LogID, a.Log.LogID)
 	}
@@ -114,7 +116,7 @@ func TestClusterKillStreamLeaderUnderLoad(t *testing.T) {
 		})
 	}
 	t.Run("a node that joins afterwards adopts the log and sees every event", func(t *testing.T) {
-		late := MustOpenClusterNode(t, MustInitClusterNode(t, c, "site-late"))
+		late := MustOpenClusterNode(t, MustInitClusterNode(t, c, "site-late", dirA))
 		mustApply(t, late, last)
 		if got := countCounties(t, late); got != len(seen) {
 			t.Errorf("%d counties projected, %d events in the log", got, len(seen))
@@ -130,11 +132,20 @@ func TestClusterKillStreamLeaderUnderLoad(t *testing.T) {
 }
 
 // MustInitClusterNode runs the equivalent of
-// `vigil init --data DIR --nats URLS --nats-token T --replicas 3`.
-func MustInitClusterNode(t *testing.T, c *testutil.Cluster, name string) string {
+// `vigil init --data DIR --nats URLS --nats-token T --replicas 3
+// [--secrets-key JOIN/keyring/secrets.key]`: join names a node of the log
+// when the log exists already.
+func MustInitClusterNode(t *testing.T, c *testutil.Cluster, name, join string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
-	_, err := node.Init(t.Context(), node.InitOptions{Dir: dir, Name: name, Replicas: 3,
+	secrets := ""
+	if join != "" {
+		var err error
+		if secrets, err = keyring.ReadSecretsKey(filepath.Join(join, "keyring", "secrets.key")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := node.Init(t.Context(), node.InitOptions{Dir: dir, Name: name, Replicas: 3, SecretsKey: secrets,
 		NATS: vnats.ClientOptions{URL: c.URLs(), Token: c.Token, Name: "vigil init"}})
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,10 @@ type InitOptions struct {
 	// External NATS (empty URL: embedded engine).
 	NATS     vnats.ClientOptions
 	Replicas int // stream replicas on an external cluster (default 3)
-	Now      func() time.Time
+	// SecretsKey (hex) is the shared secrets key of an existing log this
+	// node joins; required when the log exists.
+	SecretsKey string
+	Now        func() time.Time
 }
 
 // Init creates a data directory: keyring, metadata and the log's streams.
@@ -55,13 +58,23 @@ func Init(ctx context.Context, o InitOptions) (Meta, error) {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	keys, err := keyring.Create(keyringDir(o.Dir), o.Name)
+	if external != nil {
+		js, err := jetstream.New(external)
+		if err != nil {
+			return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
+		}
+		if _, err := vnats.CheckStreams(ctx, js); err == nil && o.SecretsKey == "" {
+			return Meta{}, vigil.Errorf(vigil.Invalid, op,
+				"the log at %s already exists: copy keyring/secrets.key from one of its nodes and pass it with --secrets-key, so this node can read what the others sealed", o.NATS.URL)
+		}
+	}
+	keys, err := keyring.Create(keyringDir(o.Dir), o.Name, o.SecretsKey)
 	if err != nil {
 		return Meta{}, err
 	}
 	m := Meta{FormatVersion: vigil.FormatVersion, NodeName: o.Name, Created: o.Now().UTC(),
 		StoreKeyFingerprint: keys.StoreKeyFingerprint(), Replicas: 1}
-	set := vnats.StreamSet{Replicas: 1, LogID: vigil.NewEventID()}
+	set := vnats.StreamSet{Replicas: 1, LogID: vigil.NewEventID(), SecretsFP: keys.SecretsFingerprint()}
 	var js jetstream.JetStream
 	if o.NATS.URL != "" {
 		m.NATSURL, m.NATSToken, m.NATSCreds = o.NATS.URL, o.NATS.Token, o.NATS.CredsFile
@@ -76,6 +89,14 @@ func Init(ctx context.Context, o InitOptions) (Meta, error) {
 		}
 		// Several nodes share one external log: the first creates it.
 		if _, err := vnats.CheckStreams(ctx, js); err == nil {
+			fp, err := vnats.SecretsFingerprint(ctx, js)
+			if err != nil {
+				return Meta{}, err
+			}
+			if fp != keys.SecretsFingerprint() {
+				os.RemoveAll(keyringDir(o.Dir))
+				return Meta{}, vigil.Errorf(vigil.Invalid, op, "the secrets key given is not this log's (fingerprint %s, the log's is %s)", keys.SecretsFingerprint(), fp)
+			}
 			return m, writeMeta(o.Dir, m)
 		}
 	} else {

@@ -142,6 +142,14 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
+	if fp, err := vnats.SecretsFingerprint(ctx, n.JS); err != nil {
+		n.Close()
+		return nil, err
+	} else if fp != "" && fp != keys.SecretsFingerprint() {
+		n.Close()
+		return nil, vigil.Errorf(vigil.Integrity, op,
+			"keyring/secrets.key is not this log's secrets key (fingerprint %s, the log's is %s); copy it from a node of this log", keys.SecretsFingerprint(), fp)
+	}
 	if n.DB, err = sqlite.Open(ctx, dbPath(o.Dir)); err != nil {
 		n.Close()
 		return nil, err

@@ -21,7 +21,7 @@ import (
 type LogReport struct {
 	Entries     uint64
 	Events      int
-	Checkpoints int      // checkpoints that verified
+	Checkpoints int // checkpoints that verified
 	Root        tlog.Hash
 	Problems    []string // empty when everything holds
 	FirstBad    int64    // 0-based index of the first bad entry, -1 if none

@@ -14,7 +14,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil"
@@ -59,21 +61,35 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	sort.Strings(names)
-	if current > len(names) {
-		return vigil.Errorf(vigil.Integrity, op,
-			"the projection database has schema version %d but this vigil knows only %d; use a newer vigil", current, len(names))
+	// A migration's version is the number its file name starts with, so a
+	// missing file can never shift the versions of the ones after it.
+	latest := 0
+	versions := make([]int, len(names))
+	for i, name := range names {
+		v, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
+		if err != nil || v <= latest {
+			return vigil.Errorf(vigil.Other, op, "migration %s is not numbered after its predecessor", name)
+		}
+		versions[i], latest = v, v
 	}
-	for i := current; i < len(names); i++ {
-		body, _ := migrations.ReadFile(names[i])
+	if current > latest {
+		return vigil.Errorf(vigil.Integrity, op,
+			"the projection database has schema version %d but this vigil knows only %d; use a newer vigil", current, latest)
+	}
+	for i, name := range names {
+		if versions[i] <= current {
+			continue
+		}
+		body, _ := migrations.ReadFile(name)
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return vigil.Wrap(op, vigil.Unavailable, err)
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
-			return vigil.Wrap(op, vigil.Other, fmt.Errorf("%s: %w", names[i], err))
+			return vigil.Wrap(op, vigil.Other, fmt.Errorf("%s: %w", name, err))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version(version) VALUES (?)`, i+1); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version(version) VALUES (?)`, versions[i]); err != nil {
 			tx.Rollback()
 			return vigil.Wrap(op, vigil.Other, err)
 		}

@@ -31,6 +31,10 @@ type Projector struct {
 func NewProjector(db *DB, origin string) *Projector {
 	p := &Projector{db: db, origin: origin, appliers: map[vigil.EventType]applier{}}
 	registerFoundation(p.appliers)
+	registerVoters(p.appliers)
+	registerAlerts(p.appliers)
+	registerCampaigns(p.appliers)
+	registerPollbook(p.appliers)
 	return p
 }
 

@@ -13,6 +13,10 @@ import (
 func (m *Main) benchCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Measure vigil against its targets (see docs/BENCHMARKS.md)"}
 	c.AddCommand(m.benchLogCmd())
+	c.AddCommand(m.benchCheckInCmd())
+	c.AddCommand(m.benchDetectCmd())
+	c.AddCommand(m.benchVotersCmd())
+	c.AddCommand(m.benchBackupCmd())
 	return c
 }
 

@@ -10,13 +10,13 @@ import (
 )
 
 // newCampaignCmd is "vigil campaign": tools for a campaign's security desk
-// that need no data directory.
+// (domains and email need no data directory; engagements and revoke do).
 func newCampaignCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "campaign",
-		Short: "Campaign security: lookalike domains to monitor",
+		Short: "Campaign security: lookalike domains, email records graded, engagements",
 	}
-	cmd.AddCommand(newCampaignDomainsCmd())
+	cmd.AddCommand(newCampaignDomainsCmd(), newCampaignEmailCmd(), newCampaignEngagementsCmd(), newCampaignRevokeCmd())
 	return cmd
 }
 

@@ -60,3 +60,20 @@ func TestCampaignDomains(t *testing.T) {
 		}
 	})
 }
+
+func TestCampaignEmail(t *testing.T) {
+	t.Run("each record given is graded with its findings", func(t *testing.T) {
+		out, err := runCampaign(t, "email", "--spf", "v=spf1 +all", "--dmarc", `"v=DMARC1; p=reject; rua=mailto:d@example.org"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out, "SPF: grade F\n  critical ") || !strings.Contains(out, "\nDMARC: grade ") || strings.Contains(out, "DKIM") {
+			t.Errorf("output:\n%s", out)
+		}
+	})
+	t.Run("no record is an invalid-input error", func(t *testing.T) {
+		if _, err := runCampaign(t, "email"); vigil.ErrorKind(err) != vigil.Invalid {
+			t.Errorf("error %v", err)
+		}
+	})
+}

@@ -30,6 +30,8 @@ type Main struct {
 	// Ready, when set, is called with the HTTP address once serve or demo
 	// is listening (tests use it instead of parsing output).
 	Ready func(addr string)
+
+	backups *backupSchedule // serve's --backup-* flags (backup_cmds.go)
 }
 
 // NewMain returns a Main writing to the process's standard streams.
@@ -77,6 +79,9 @@ func (m *Main) newRoot() *cobra.Command {
 	}
 	root.AddCommand(m.versionCmd(), m.initCmd(), m.serveCmd(), m.demoCmd(), m.userCmd(), m.logCmd(),
 		m.verifyCmd(), m.benchCmd())
+	root.AddCommand(m.backupCmd(), m.restoreCmd(), m.drillCmd(), m.paperCmd())
+	root.AddCommand(m.votersCmd())
+	root.AddCommand(m.detectCmd(), m.alertsCmd())
 	// Commands that compute from files only (no data directory).
 	for _, c := range []*cobra.Command{newAuditCmd(), newCampaignCmd()} {
 		for _, leaf := range leafCommands(c) {

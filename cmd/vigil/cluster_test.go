@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,8 +25,16 @@ func TestServeOnExternalCluster(t *testing.T) {
 	var dirs, addrs []string
 	for _, name := range []string{"site-a", "site-b"} {
 		dir := filepath.Join(t.TempDir(), name)
-		out, err := run(t, "init", "--data", dir, "--name", name,
-			"--nats", c.URLs(), "--nats-token", c.Token, "--replicas", "3")
+		args := []string{"init", "--data", dir, "--name", name, "--nats", c.URLs(), "--nats-token", c.Token, "--replicas", "3"}
+		if len(dirs) > 0 {
+			// The log exists: joining it needs its shared secrets key.
+			if out, err := run(t, args...); err == nil || !strings.Contains(out+err.Error(), "--secrets-key") {
+				t.Fatalf("joining without the secrets key: %v\n%s", err, out)
+			}
+			os.RemoveAll(dir)
+			args = append(args, "--secrets-key", filepath.Join(dirs[0], "keyring", "secrets.key"))
+		}
+		out, err := run(t, args...)
 		if err != nil {
 			t.Fatalf("vigil init %s: %v\n%s", name, err, out)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
 	vhttp "github.com/vigil-elections/vigil/http"
+	"github.com/vigil-elections/vigil/keyring"
 	vnats "github.com/vigil-elections/vigil/nats"
 	"github.com/vigil-elections/vigil/node"
 )
@@ -31,6 +32,7 @@ func (m *Main) versionCmd() *cobra.Command {
 type natsFlags struct {
 	url, token, creds, ca, cert, key string
 	replicas                         int
+	secretsKey                       string
 }
 
 func (f *natsFlags) add(c *cobra.Command) {
@@ -41,6 +43,20 @@ func (f *natsFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.cert, "nats-cert", "", "client certificate for TLS to NATS")
 	c.Flags().StringVar(&f.key, "nats-key", "", "client key for TLS to NATS")
 	c.Flags().IntVar(&f.replicas, "replicas", 3, "stream replicas on an external cluster")
+	c.Flags().StringVar(&f.secretsKey, "secrets-key", "", "joining an existing log: a copy of keyring/secrets.key from one of its nodes")
+}
+
+// initOptions builds node.InitOptions from the flags.
+func (f *natsFlags) initOptions(dir, name string) (node.InitOptions, error) {
+	o := node.InitOptions{Dir: dir, Name: name, NATS: f.options(), Replicas: f.replicas}
+	if f.secretsKey != "" {
+		k, err := keyring.ReadSecretsKey(f.secretsKey)
+		if err != nil {
+			return o, err
+		}
+		o.SecretsKey = k
+	}
+	return o, nil
 }
 
 func (f *natsFlags) options() vnats.ClientOptions {
@@ -55,7 +71,11 @@ func (m *Main) initCmd() *cobra.Command {
 		Short: "Create a node's data directory: keys, log streams, projections",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			meta, err := node.Init(c.Context(), node.InitOptions{Dir: dir, Name: name, NATS: nf.options(), Replicas: nf.replicas})
+			o, err := nf.initOptions(dir, name)
+			if err != nil {
+				return err
+			}
+			meta, err := node.Init(c.Context(), o)
 			if err != nil {
 				return err
 			}
@@ -81,7 +101,11 @@ func ensureInit(ctx context.Context, dir string, nf natsFlags) error {
 		return vigil.Errorf(vigil.Integrity, "serve",
 			"%s holds a log store but no vigil.json; restore vigil.json from a backup — vigil will not start an empty log over it", dir)
 	}
-	_, err := node.Init(ctx, node.InitOptions{Dir: dir, NATS: nf.options(), Replicas: nf.replicas})
+	o, err := nf.initOptions(dir, "")
+	if err != nil {
+		return err
+	}
+	_, err = node.Init(ctx, o)
 	return err
 }
 
@@ -105,6 +129,7 @@ func (m *Main) serveCmd() *cobra.Command {
 	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
 	c.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	nf.add(c)
+	m.backups = addBackupFlags(c)
 	return withAction(c, access.ActionNodeAdmin)
 }
 
@@ -118,10 +143,12 @@ func (m *Main) serve(ctx context.Context, dir, addr, certFile, keyFile, level st
 	if !n.Owner {
 		return vigil.Errorf(vigil.Conflict, "serve", "another vigil process is already serving %s", dir)
 	}
+	m.startScheduledBackups(ctx, n, log)
 	srv, err := vhttp.New(ctx, vhttp.Config{Node: n, Logger: log, Demo: demo})
 	if err != nil {
 		return err
 	}
+	m.startDetect(ctx, n, log)
 	ln, err := srv.Listen(addr)
 	if err != nil {
 		return err

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/vigil-elections/vigil/access"
+	"github.com/vigil-elections/vigil/bench"
+)
+
+func (m *Main) benchVotersCmd() *cobra.Command {
+	var o bench.VoterOptions
+	c := &cobra.Command{
+		Use:   "voters",
+		Short: "Voter file import (rows/s, against the sqlite3 shell's .import), typo search p99, duplicate finding",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if o.Dir == "" {
+				d, err := os.MkdirTemp("", "vigil-bench-voters-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(d)
+				o.Dir = d
+			}
+			r, err := bench.RunVoters(c.Context(), o, c.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			fmt.Fprintf(out, "import: %d rows (%.0f MB, NC layout) in %.1f s: %.0f rows/s (%.0f µs CPU per row), %d events, peak RSS %.0f MiB\n",
+				r.Rows, float64(r.FileBytes)/1e6, r.ImportTime.Seconds(), r.ImportRowsPerS,
+				float64(r.ImportCPU.Microseconds())/float64(max(r.Rows, 1)), r.Events, float64(r.PeakRSS)/(1<<20))
+			if r.AnchorRowsPerS > 0 {
+				fmt.Fprintf(out, "anchor: %.0f rows/s %s; ratio %.2f\n", r.AnchorRowsPerS, r.AnchorNote, r.ImportRowsPerS/r.AnchorRowsPerS)
+			} else {
+				fmt.Fprintf(out, "anchor: not measured %s\n", r.AnchorNote)
+			}
+			fmt.Fprintf(out, "search with a typo at %d voters: p50 %.2f ms, p99 %.2f ms; the voter in the top 10: %.1f%%, first hit has the voter's name: %.1f%%\n",
+				r.Rows, float64(r.SearchP50.Microseconds())/1000, float64(r.SearchP99.Microseconds())/1000, 100*r.SearchFound, 100*r.SearchNamed)
+			if r.DupVoters > 0 {
+				fmt.Fprintf(out, "duplicates over %d voters: %.1f s, %v\n", r.DupVoters, r.DupTime.Seconds(), r.DupAccuracy)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Dir, "dir", "", "scratch directory (default: a new temporary one)")
+	c.Flags().IntVar(&o.Rows, "rows", 100_000, "rows in the generated voter file")
+	c.Flags().IntVar(&o.Searches, "searches", 1000, "typo searches to time")
+	c.Flags().IntVar(&o.Duplicates, "duplicates", 100_000, "voters in the generated roll for duplicate finding (0: skip)")
+	c.Flags().StringVar(&o.SQLite3, "sqlite3", "", "the sqlite3 shell for the anchor (default: from PATH; skipped if missing)")
+	return withAction(c, access.ActionBench)
+}

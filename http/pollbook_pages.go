@@ -1,0 +1,338 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/vigil-elections/vigil"
+	"github.com/vigil-elections/vigil/access"
+	"github.com/vigil-elections/vigil/pollbook"
+)
+
+// siteQuery keeps an explicit ?site= across the pollbook's links and forms.
+func siteQuery(r *http.Request) string {
+	if s := r.URL.Query().Get("site"); s != "" {
+		return "?site=" + url.QueryEscape(s)
+	}
+	return ""
+}
+
+func (h *pollbooks) pageData(r *http.Request, rq *request, site vigil.Scope, title string) map[string]any {
+	_, place, _ := pollbook.SitePlace(site)
+	d := map[string]any{"Title": title, "Site": site, "Place": place, "SiteQ": siteQuery(r),
+		"CanUndo": h.canAct(rq, access.ActionPollbookUndo), "CSRF": rq.sess.CSRF}
+	var name string
+	if h.s.node.DB.QueryRowContext(r.Context(), `SELECT name FROM places WHERE id = ?`, place).Scan(&name) == nil {
+		d["PlaceName"] = name
+	}
+	if open, next, err := h.pb.OpenElection(r.Context()); err == nil {
+		d["Election"], d["NextElection"] = open, next
+	}
+	return d
+}
+
+func (h *pollbooks) searchPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	d := h.pageData(r, rq, site, "Pollbook")
+	q := r.URL.Query().Get("q")
+	d["Query"] = q
+	if q != "" {
+		shown, hits, err := h.search(r.Context(), site, q)
+		if err != nil {
+			d["Error"] = vigil.ErrorMessage(err)
+		}
+		d["Shown"], d["Hits"] = shown, hits
+		if strings.HasPrefix(shown, "scanned licence: ") {
+			d["Query"] = "" // never echo a licence's text (it holds the number)
+		}
+	}
+	h.s.renderPage(w, r, rq, "pollbook.html", d)
+	return nil
+}
+
+func (h *pollbooks) voterPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	id := vigil.VoterID(r.PathValue("id"))
+	hit, err := h.hit(r, site, id)
+	if err != nil {
+		return err
+	}
+	d := h.pageData(r, rq, site, "Confirm identity")
+	d["Voter"] = hit
+	if d["Refusal"], err = h.pb.Preview(r.Context(), site, id); err != nil {
+		return err
+	}
+	h.s.renderPage(w, r, rq, "pollbook_voter.html", d)
+	return nil
+}
+
+// hit reads one voter as a search result.
+func (h *pollbooks) hit(r *http.Request, site vigil.Scope, id vigil.VoterID) (Hit, error) {
+	sv, err := h.s.node.DB.Voter(r.Context(), id)
+	if err != nil {
+		return Hit{}, err
+	}
+	county, place, _ := pollbook.SitePlace(site)
+	if sv.Voter.County != county {
+		return Hit{}, vigil.Errorf(vigil.NotFound, "pollbook.voter", "no voter %s in county %s", id, county)
+	}
+	v := sv.Voter
+	hit := Hit{ID: string(v.ID), Name: v.Name.Full(), Address: v.Residence.String(), BirthYear: v.BirthDate.Year,
+		Status: string(v.Status.Code), Precinct: v.Precinct}
+	if pr, err := h.precincts(r.Context(), county); err == nil {
+		if p, ok := pr[v.Precinct]; ok {
+			hit.Place, hit.PlaceName, hit.BallotStyle, hit.Here = p.place, p.placeName, p.style, p.place == place
+		}
+	}
+	hit.CheckedIn, err = h.pb.CheckInOf(r.Context(), id)
+	return hit, err
+}
+
+func (h *pollbooks) checkInPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	id := vigil.VoterID(r.PathValue("id"))
+	identity := r.PostFormValue("identity")
+	rec, err := h.pb.CheckIn(r.Context(), h.actor(rq, site), vigil.CheckInRequest{Voter: id, Site: site, Identity: identity})
+	if ref := refusalOf(err); ref != nil {
+		d := h.pageData(r, rq, site, "Not checked in")
+		d["Refusal"] = ref
+		if hit, err := h.hit(r, site, id); err == nil {
+			d["Voter"] = hit
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(statusOf(ref.Kind()))
+		h.s.renderPage(w, r, rq, "pollbook_voter.html", d)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	hit, err := h.hit(r, site, id)
+	if err != nil {
+		return err
+	}
+	d := h.pageData(r, rq, site, "Checked in")
+	d["Voter"], d["CheckIn"] = hit, rec
+	h.s.renderPage(w, r, rq, "pollbook_done.html", d)
+	return nil
+}
+
+func (h *pollbooks) undoPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	id := vigil.VoterID(r.PathValue("id"))
+	if err := h.pb.Undo(r.Context(), h.actor(rq, site), site, id, r.PostFormValue("reason")); err != nil {
+		return err
+	}
+	hit, err := h.hit(r, site, id)
+	if err != nil {
+		return err
+	}
+	d := h.pageData(r, rq, site, "Check-in undone")
+	d["Voter"], d["Undone"] = hit, true
+	h.s.renderPage(w, r, rq, "pollbook_voter.html", d)
+	return nil
+}
+
+var provisionalReasonText = []struct {
+	Value vigil.ProvisionalReason
+	Text  string
+}{
+	{vigil.ProvisionalNotFound, "Not found on the roll"},
+	{vigil.ProvisionalWrongPlace, "Registered at another polling place"},
+	{vigil.ProvisionalCheckedIn, "Already shown as checked in"},
+	{vigil.ProvisionalMailBallot, "A mail ballot was issued or received"},
+	{vigil.ProvisionalInactive, "Registration inactive or pending"},
+	{vigil.ProvisionalNoID, "No acceptable identification"},
+	{vigil.ProvisionalCourtOrder, "Voting during court-ordered extended hours"},
+	{vigil.ProvisionalOtherReason, "Other (explain in the note)"},
+}
+
+// provisionalReasonFor maps a refusal to the provisional reason it implies.
+func provisionalReasonFor(r vigil.RefusalReason) vigil.ProvisionalReason {
+	switch r {
+	case vigil.RefusedNotFound, vigil.RefusedOutOfScope:
+		return vigil.ProvisionalNotFound
+	case vigil.RefusedWrongPlace:
+		return vigil.ProvisionalWrongPlace
+	case vigil.RefusedCheckedIn:
+		return vigil.ProvisionalCheckedIn
+	case vigil.RefusedVotedByMail:
+		return vigil.ProvisionalMailBallot
+	case vigil.RefusedInactive:
+		return vigil.ProvisionalInactive
+	}
+	return vigil.ProvisionalOtherReason
+}
+
+func (h *pollbooks) provisionalForm(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	d := h.pageData(r, rq, site, "Provisional ballot")
+	b := vigil.ProvisionalBallot{Reason: provisionalReasonFor(vigil.RefusalReason(r.URL.Query().Get("refused")))}
+	if id := r.URL.Query().Get("voter"); id != "" {
+		if sv, err := h.s.node.DB.Voter(r.Context(), vigil.VoterID(id)); err == nil {
+			b.Voter, b.FirstName, b.LastName = sv.Voter.ID, sv.Voter.Name.First, sv.Voter.Name.Last
+			b.Address = sv.Voter.Residence.String()
+		}
+	}
+	d["Ballot"], d["Reasons"] = b, provisionalReasonText
+	h.s.renderPage(w, r, rq, "pollbook_provisional.html", d)
+	return nil
+}
+
+func (h *pollbooks) provisionalPost(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	f := r.PostFormValue
+	b := vigil.ProvisionalBallot{Envelope: f("envelope"), Reason: vigil.ProvisionalReason(f("reason")),
+		Voter: vigil.VoterID(f("voter")), FirstName: strings.TrimSpace(f("first_name")), LastName: strings.TrimSpace(f("last_name")),
+		BirthDate: f("birth_date"), Address: strings.TrimSpace(f("address")), Note: strings.TrimSpace(f("note"))}
+	d := h.pageData(r, rq, site, "Provisional ballot")
+	if err := h.issue(r.Context(), rq, site, &b); err != nil {
+		if k := vigil.ErrorKind(err); k != vigil.Invalid && k != vigil.Conflict {
+			return err
+		}
+		d["Ballot"], d["Reasons"], d["Error"] = b, provisionalReasonText, vigil.ErrorMessage(err)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(statusOf(vigil.ErrorKind(err)))
+		h.s.renderPage(w, r, rq, "pollbook_provisional.html", d)
+		return nil
+	}
+	d["Issued"] = b
+	h.s.renderPage(w, r, rq, "pollbook_done.html", d)
+	return nil
+}
+
+func (h *pollbooks) turnoutPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	county, err := h.county(r.Context(), r, rq)
+	if err != nil {
+		return err
+	}
+	t, e, err := h.turnout(r.Context(), county)
+	if err != nil {
+		return err
+	}
+	h.s.renderPage(w, r, rq, "pollbook_turnout.html", map[string]any{"Title": "Turnout", "County": county,
+		"Election": e, "Turnout": t, "Stream": "/api/v1/pollbook/turnout/stream?county=" + url.QueryEscape(county)})
+	return nil
+}
+
+// turnoutStream sends the county's turnout as server-sent events: once at
+// once, then whenever the projections moved, at most once a second. A
+// stream ends after a while and the browser's EventSource reconnects, so a
+// server shutting down never waits on one for long.
+func (h *pollbooks) turnoutStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+	county, err := h.county(r.Context(), r, rq)
+	if err != nil {
+		return err
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		return vigil.Errorf(vigil.Unavailable, "pollbook.stream", "streaming is not supported here")
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 1000\n\n")
+	flusher.Flush()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	end := time.After(streamLife)
+	var last uint64
+	sent := false
+	for {
+		if applied := h.s.node.Applied(); !sent || applied != last {
+			t, _, err := h.turnout(r.Context(), county)
+			if err != nil {
+				return nil // the client reconnects
+			}
+			b, _ := json.Marshal(t)
+			if _, err := fmt.Fprintf(w, "event: turnout\ndata: %s\n\n", b); err != nil {
+				return nil
+			}
+			flusher.Flush()
+			last, sent = applied, true
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-end:
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// streamLife bounds one SSE response; EventSource reconnects after it.
+const streamLife = 25 * time.Second
+
+func (h *pollbooks) provisionalsPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	county, err := h.county(r.Context(), r, rq)
+	if err != nil {
+		return err
+	}
+	status := r.URL.Query().Get("status")
+	if status == "" {
+		status = "pending"
+	}
+	if status == "all" {
+		status = ""
+	}
+	list, err := h.pb.Provisionals(r.Context(), county, status, 500)
+	if err != nil {
+		return err
+	}
+	h.s.renderPage(w, r, rq, "pollbook_provisionals.html", map[string]any{"Title": "Provisional ballots",
+		"County": county, "List": list, "Status": r.URL.Query().Get("status"), "CSRF": rq.sess.CSRF,
+		"Notice": r.URL.Query().Get("done")})
+	return nil
+}
+
+func (h *pollbooks) decisionPage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	county, err := h.county(r.Context(), r, rq)
+	if err != nil {
+		return err
+	}
+	env := r.PathValue("envelope")
+	d := vigil.ProvisionalDecision{Envelope: env, County: county, Accepted: r.PostFormValue("decision") == "accept",
+		Reason: r.PostFormValue("reason")}
+	if err := h.pb.Adjudicate(r.Context(), h.actor(rq, ""), d); err != nil {
+		return err
+	}
+	verdict := "rejected"
+	if d.Accepted {
+		verdict = "accepted"
+	}
+	http.Redirect(w, r, "/pollbook/provisionals?county="+url.QueryEscape(county)+"&done="+url.QueryEscape("Envelope "+env+" "+verdict), http.StatusSeeOther)
+	return nil
+}
+
+// canAct reports whether one of the user's active grants allows action.
+func (h *pollbooks) canAct(rq *request, action access.Action) bool {
+	for _, g := range rq.user.Grants {
+		if access.Allows(g.Role, action) && g.Active(h.s.node.Now()) {
+			return true
+		}
+	}
+	return false
+}
