@@ -13,28 +13,35 @@ func (s *Server) registerHome() {
 	s.handle("/", access.ActionPublic, nil, s.notFound)
 }
 
-// navFor lists the pages the user's roles can open.
+// menu is every page a role may be offered, with the action that opens it.
+var menu = []struct {
+	action      access.Action
+	href, label string
+}{
+	{access.ActionPollbookCheckIn, "/pollbook", "Check in"},
+	{access.ActionVoterLookup, "/voters", "Find a voter"},
+	{access.ActionVoterRead, "/voters/roll", "Voter roll"},
+	{access.ActionTurnoutRead, "/pollbook/turnout", "Turnout"},
+	{access.ActionCampaignRead, "/campaigns", "Campaign security"},
+	{access.ActionIncidentRead, "/incidents", "Incidents"},
+	{access.ActionFirmRead, "/firms", "Security firms"},
+	{access.ActionAlertRead, "/alerts", "Alerts"},
+	{access.ActionUserRead, "/admin/users", "Users and roles"},
+	{access.ActionLogRead, "/log", "Event log"},
+}
+
+// navFor lists the pages the user's roles can open now.
 func (s *Server) navFor(rq *request) []navItem {
 	nav := []navItem{{"/", "Home"}}
-	can := func(a access.Action) bool {
+	for _, m := range menu {
 		for _, g := range rq.user.Grants {
-			if access.Allows(g.Role, a) && g.Active(s.node.Now()) {
-				return true
+			if access.Allows(g.Role, m.action) && g.Active(s.node.Now()) {
+				nav = append(nav, navItem{m.href, m.label})
+				break
 			}
 		}
-		return false
 	}
-	if can(access.ActionUserRead) {
-		nav = append(nav, navItem{"/admin/users", "Users and roles"})
-	}
-	if can(access.ActionLogRead) {
-		nav = append(nav, navItem{"/log", "Event log"})
-	}
-	if can(access.ActionVoterLookup) {
-		nav = append(nav, navItem{"/voters", "Find a voter"})
-	}
-	nav = append(nav, navItem{"/mfa", "Two-factor"})
-	return nav
+	return append(nav, navItem{"/mfa", "Two-factor"})
 }
 
 type roleCard struct {
