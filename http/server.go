@@ -120,9 +120,13 @@ func (s *Server) Serve(ctx context.Context, certFile, keyFile string) error {
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	go func() {
 		<-ctx.Done()
+		// Requests in flight get 5 s to finish; live streams (SSE) never
+		// go idle, so whatever is left then is closed.
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s.srv.Shutdown(shut)
+		if err := s.srv.Shutdown(shut); err != nil {
+			s.srv.Close()
+		}
 	}()
 	var err error
 	if certFile != "" {
