@@ -22,6 +22,10 @@
 // (the Merkle tree is recomputed from the archive alone), and a restore
 // re-encrypts the store under a new store key. See docs/decisions/0006.
 //
+// Schedule takes backups at an interval into a local directory, keeps the
+// newest ones, and copies each to an SFTP server (SFTPTarget) whose host
+// key is pinned in a known_hosts file.
+//
 // Guarantees. Backup MUST NOT hold more than one chunk (a few MiB) of the
 // log in memory, whatever the log's size. Verify and Restore MUST reject an
 // archive in which any byte differs from what Backup wrote, naming the part;

@@ -45,6 +45,7 @@ type Meta struct {
 	Checkpoints  uint64    `json:"checkpoints"` // notes in the checkpoint stream
 	DBCursor     uint64    `json:"db_cursor"`   // entries applied in vigil.db (≤ Entries)
 	VerifierKey  string    `json:"verifier_key"`
+	SecretsFP    string    `json:"secrets_fp,omitempty"` // the log's secrets key fingerprint, as its streams record it
 	VigilVersion string    `json:"vigil_version"`
 }
 

@@ -155,10 +155,10 @@ func (rs *restoreSink) begin(m Meta, keys map[string][]byte, checkpoint []byte) 
 	}
 	// A new keyring (new store key and local token), then the archived
 	// identity and secrets keys over it.
-	if _, err := keyring.Create(krDir, m.NodeName, ""); err != nil {
+	if _, err := keyring.Create(krDir, m.NodeName, strings.TrimSpace(string(keys[partSecretsKey]))); err != nil {
 		return err
 	}
-	for part, file := range map[string]string{partNodeKey: "node.key", partNodePub: "node.pub", partSecretsKey: "secrets.key"} {
+	for part, file := range map[string]string{partNodeKey: "node.key", partNodePub: "node.pub"} {
 		if err := os.WriteFile(filepath.Join(krDir, file), keys[part], 0o600); err != nil {
 			return vigil.Wrap(op, vigil.Unavailable, err)
 		}
@@ -166,6 +166,10 @@ func (rs *restoreSink) begin(m Meta, keys map[string][]byte, checkpoint []byte) 
 	kr, err := keyring.Load(krDir)
 	if err != nil {
 		return err
+	}
+	if m.SecretsFP != "" && kr.SecretsFingerprint() != m.SecretsFP {
+		return vigil.Errorf(vigil.Integrity, op, "part keyring/secrets.key is not the log's secrets key (fingerprint %s, the log's is %s): the archive was altered",
+			kr.SecretsFingerprint(), m.SecretsFP)
 	}
 	meta := node.Meta{FormatVersion: vigil.FormatVersion, NodeName: m.NodeName, Created: rs.now().UTC(),
 		StoreKeyFingerprint: kr.StoreKeyFingerprint(), Replicas: 1}
@@ -195,7 +199,7 @@ func (rs *restoreSink) begin(m Meta, keys map[string][]byte, checkpoint []byte) 
 	if rs.js, err = jetstream.New(rs.nc, jetstream.WithPublishAsyncMaxPending(4*publishWindow)); err != nil {
 		return vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	return vnats.CreateStreams(rs.ctx, rs.js, vnats.StreamSet{Replicas: 1, LogID: m.LogID})
+	return vnats.CreateStreams(rs.ctx, rs.js, vnats.StreamSet{Replicas: 1, LogID: m.LogID, SecretsFP: kr.SecretsFingerprint()})
 }
 
 func (rs *restoreSink) entry(stream string, seq uint64, subject string, data []byte) error {

@@ -102,7 +102,11 @@ func Write(ctx context.Context, n *node.Node, w io.Writer, o Options) (Result, e
 	}
 	a := &archiver{tw: tar.NewWriter(aw), now: o.Now().UTC(), progress: o.Progress,
 		total: int64(evBytes) + dbInfo.Size()}
-	meta := Meta{Format: FormatVersion, NodeName: n.Meta.NodeName, LogID: n.Log.LogID, Origin: n.CheckpointOrigin(),
+	secretsFP, err := vnats.SecretsFingerprint(ctx, n.JS)
+	if err != nil {
+		return res, err
+	}
+	meta := Meta{SecretsFP: secretsFP, Format: FormatVersion, NodeName: n.Meta.NodeName, LogID: n.Log.LogID, Origin: n.CheckpointOrigin(),
 		Created: a.now, Entries: uint64(ck.Size), DBCursor: cursor, VerifierKey: n.Signer.VKey, VigilVersion: vigil.Version}
 	mb, _ := json.MarshalIndent(meta, "", "  ")
 	if err := a.putBytes(partMeta, append(mb, '\n')); err != nil {

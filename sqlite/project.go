@@ -72,7 +72,7 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 		}
 		for pos, ev := range entry {
 			res, err := ins.ExecContext(ctx, ev.ID, e.Seq, pos, ev.Type, ev.Actor, ev.Role, ev.Scope, ev.Key,
-				ev.Time.UTC().Format(time.RFC3339Nano), ev.Origin)
+				ev.Time.UTC().Format(sortableTime), ev.Origin)
 			if err != nil {
 				return cursor, vigil.Wrap(op, vigil.Other, err)
 			}
@@ -106,9 +106,14 @@ func decode[T any](ev vigil.Event) (T, error) {
 	return v, nil
 }
 
+// sortableTime is RFC 3339 with a fixed nine-digit fraction, always in UTC,
+// so that stored times sort as strings in time order (RFC3339Nano trims
+// trailing zeros and does not). time.RFC3339Nano parses it.
+const sortableTime = "2006-01-02T15:04:05.000000000Z07:00"
+
 func timeText(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(sortableTime)
 }
