@@ -53,13 +53,15 @@ func ReadCheckpoints(ctx context.Context, js jetstream.JetStream, fn func(seq ui
 	return nil
 }
 
-// LatestCheckpoint returns the newest checkpoint note, or nil if none.
-func LatestCheckpoint(ctx context.Context, js jetstream.JetStream) ([]byte, error) {
+// LatestCheckpoint returns the newest checkpoint note signed by signer,
+// or nil if there is none. Every node of a shared log signs its own, over
+// its own view of the tree, so a node serves its own.
+func LatestCheckpoint(ctx context.Context, js jetstream.JetStream, signer string) ([]byte, error) {
 	st, err := js.Stream(ctx, CheckpointsStream)
 	if err != nil {
 		return nil, vigil.Wrap("checkpoint.latest", vigil.Unavailable, err)
 	}
-	m, err := st.GetLastMsgForSubject(ctx, "ckpt.>")
+	m, err := st.GetLastMsgForSubject(ctx, "ckpt."+SubjectToken(signer))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, nil
 	}

@@ -302,5 +302,5 @@ func (n *Node) Checkpoint(ctx context.Context) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return vnats.LatestCheckpoint(ctx, n.JS)
+	return vnats.LatestCheckpoint(ctx, n.JS, n.Signer.Name())
 }
