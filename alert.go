@@ -19,11 +19,10 @@ const (
 // capabilities (pollbooks, recovery) emit. They are named here so that the
 // default rules, the bench and the emitters agree; a rule file can name any
 // type, so a rename elsewhere is fixed in the rule file, not in code.
-// (checkin.recorded is the pollbooks' own, in pollbook.go; the clock-skew
-// rule reads an optional device_time in its payload.)
+// (checkin.recorded and checkin.conflicted are the pollbooks' own, in
+// pollbook.go; the clock-skew rule reads an optional device_time in the
+// check-in payload.)
 const (
-	EventCheckinRecorded           EventType = "checkin.recorded"            // = EventCheckInRecorded (pollbook.go); paper/ uses this name
-	EventCheckinConflicted         EventType = "checkin.conflicted"          // a cross-site double check-in found on sync
 	EventDeviceEnrolled            EventType = "device.enrolled"             // a pollbook device enrolled
 	EventMirrorChecked             EventType = "mirror.checked"              // a mirror checked a checkpoint; payload lag_seconds
 	EventBackupCompleted           EventType = "backup.completed"            // a backup was written

@@ -19,8 +19,8 @@ import (
 // shown the winner's event (who, where, when).
 //
 // Every event on a voter's check-in subject MUST be appended as a claim, so
-// that the subject's last sequence is always a check-in or an undo the
-// projections have seen; refusals and other records use other nouns.
+// that the subject's last sequence is always a claim (check-in, undo,
+// conflict) the projections have seen; refusals use another noun.
 
 // Event types of the pollbooks. Never rename one.
 const (
@@ -40,7 +40,33 @@ const (
 	// EventProvisionalAdjudicated: the county accepted or rejected a
 	// provisional ballot; a ProvisionalDecision claimed over the issue.
 	EventProvisionalAdjudicated EventType = "provisional.adjudicated"
+	// EventCheckInConflicted: a check-in made at a site while it was cut
+	// off from the hub lost its claim when merged, because the voter was
+	// already checked in elsewhere; a CheckInConflict naming both, claimed
+	// on ev.checkin.<voter> over the kept check-in. Both check-ins stay in
+	// the logs; the county resolves the conflict.
+	EventCheckInConflicted EventType = "checkin.conflicted"
+	// EventConflictResolved: the county resolved a conflict; a
+	// ConflictResolution.
+	EventConflictResolved EventType = "conflict.resolved"
 )
+
+// CheckInConflict is the payload of checkin.conflicted: the check-in the
+// hub's log holds (Kept) and the site's check-in that lost the merge
+// (Other), with who, where and when for each.
+type CheckInConflict struct {
+	Voter    VoterID       `json:"voter"`
+	Election string        `json:"election"`
+	Kept     CheckInRecord `json:"kept"`
+	Other    CheckInRecord `json:"other"`
+}
+
+// ConflictResolution is the payload of conflict.resolved.
+type ConflictResolution struct {
+	Voter    VoterID `json:"voter"`
+	Conflict string  `json:"conflict"` // the checkin.conflicted event id
+	Outcome  string  `json:"outcome"`  // what the county decided, e.g. "one ballot counted; referred for investigation"
+}
 
 // CheckIn is the payload of checkin.recorded. Who and when are the event's
 // actor and time; where is Place.
@@ -51,9 +77,10 @@ type CheckIn struct {
 	Place       string       `json:"place"` // the polling place (site) that checked the voter in
 	Precinct    string       `json:"precinct"`
 	BallotStyle string       `json:"ballot_style"`
-	Method      VotingMethod `json:"method"`             // in-person, or absentee for a received mail ballot
-	Identity    string       `json:"identity,omitempty"` // how identity was confirmed: licence, id-card, other
-	Device      string       `json:"device,omitempty"`   // the pollbook device, when known
+	Method      VotingMethod `json:"method"`               // in-person, or absentee for a received mail ballot
+	Identity    string       `json:"identity,omitempty"`   // how identity was confirmed: licence, id-card, other
+	Device      string       `json:"device,omitempty"`     // the pollbook device, when known
+	DeviceTime  time.Time    `json:"device_time,omitzero"` // the device's clock at check-in (detection compares it)
 }
 
 // Validate checks the check-in's fields.
@@ -259,10 +286,11 @@ type ProvisionalDecision struct {
 
 // CheckInRequest is what a pollbook asks: check this voter in at site.
 type CheckInRequest struct {
-	Voter    VoterID
-	Site     Scope  // the polling place scope the pollbook acts for
-	Identity string // how identity was confirmed
-	Device   string
+	Voter      VoterID
+	Site       Scope  // the polling place scope the pollbook acts for
+	Identity   string // how identity was confirmed
+	Device     string
+	DeviceTime time.Time
 	// Expect, when set, is the subject sequence the pollbook claims over
 	// (what its own view said); otherwise the service reads it.
 	Expect *uint64

@@ -33,6 +33,7 @@ import (
 type BatchedClaimsResult struct {
 	Claims        int
 	PerSec        float64
+	SinglePerSec  float64 // the same bare claims one per publish, same node and run
 	P99           time.Duration
 	Batches       int
 	FailedBatches int
@@ -195,6 +196,13 @@ func BatchedClaims(ctx context.Context, nd *node.Node, c int, d time.Duration) (
 		return <-r.done
 	}
 	var counter atomic.Int64
+	res.SinglePerSec, _ = run(ctx, c, d, func(i int) error {
+		ev, _ := vigil.NewEvent(vigil.Actor{Name: "bench", Role: vigil.RolePollWorker, Scope: vigil.ScopeState, Origin: "bench"},
+			vigil.EventCheckInRecorded, fmt.Sprintf("SINGLE%08d", counter.Add(1)), time.Now(), nil)
+		var zero uint64
+		_, err := nd.Log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{ExpectSubjectSeq: &zero})
+		return err
+	}, 1)
 	var keys sync.Map
 	res.PerSec, _ = run(ctx, c, d, func(i int) error {
 		k := fmt.Sprintf("BATCH%08d", counter.Add(1))

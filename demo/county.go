@@ -56,8 +56,11 @@ func Generate(o Options) County {
 		})
 	}
 	day := time.Date(o.Today.Year(), o.Today.Month(), o.Today.Day(), 0, 0, 0, 0, o.Today.Location())
+	// The demo's voting period runs from today for a week, day and night,
+	// so that someone trying the demo at any hour can check voters in; a
+	// real election's is the polls' opening hours.
 	c.Election = vigil.ElectionDay{ID: "GEN-" + day.Format("2006"), Name: "General Election " + day.Format("2006"),
-		Day: day.Format("2006-01-02"), VotingStart: day.Add(6 * time.Hour), VotingEnd: day.Add(20 * time.Hour)}
+		Day: day.Format("2006-01-02"), VotingStart: day, VotingEnd: day.AddDate(0, 0, 7)}
 	parties := []string{"DEM", "REP", "UNA", "UNA", "DEM", "REP", "LIB", "GRE"}
 	for i := 0; i < o.Voters; i++ {
 		pct := c.Precincts[r.IntN(len(c.Precincts))]
@@ -147,10 +150,9 @@ func Accounts(c County) []Account {
 		{"admin", "Sam State-Admin", vigil.Grant{Role: vigil.RoleStateAdmin, Scope: vigil.ScopeState}},
 		{"county-admin", "Casey County-Admin", vigil.Grant{Role: vigil.RoleCountyAdmin, Scope: county}},
 		{"registrar", "Riley Registrar", vigil.Grant{Role: vigil.RoleRegistrar, Scope: county}},
-		// A real poll worker's grant is the voting period; the demo's covers
-		// the whole demo week so that it works whenever someone tries it.
+		// A poll worker's grant is the voting period.
 		{"pollworker", "Pat Poll-Worker", vigil.Grant{Role: vigil.RolePollWorker, Scope: placeScope,
-			NotBefore: c.Election.VotingStart.Add(-6 * time.Hour), NotAfter: c.Election.VotingEnd.Add(7 * 24 * time.Hour)}},
+			NotBefore: c.Election.VotingStart, NotAfter: c.Election.VotingEnd}},
 		{"supervisor", "Sky Supervisor", vigil.Grant{Role: vigil.RolePollSupervisor, Scope: placeScope}},
 		{"tabulator", "Toni Tabulator", vigil.Grant{Role: vigil.RoleTabulator, Scope: county}},
 		{"audit-admin", "Avery Audit-Admin", vigil.Grant{Role: vigil.RoleAuditAdmin, Scope: county}},

@@ -44,6 +44,7 @@ func (s *Server) registerPollbook() {
 	}
 	// Pages.
 	s.handle("GET /pollbook", access.ActionPollbookCheckIn, site, h.searchPage)
+	s.handle("POST /pollbook", access.ActionPollbookCheckIn, site, h.searchPage) // a scanned licence: kept out of URLs and history
 	s.handle("GET /pollbook/voters/{id}", access.ActionPollbookCheckIn, site, h.voterPage)
 	s.handle("POST /pollbook/voters/{id}/checkin", access.ActionPollbookCheckIn, site, h.checkInPage)
 	s.handle("POST /pollbook/voters/{id}/undo", access.ActionPollbookUndo, site, h.undoPage)
@@ -61,6 +62,9 @@ func (s *Server) registerPollbook() {
 	s.handle("GET /api/v1/pollbook/provisionals", access.ActionPollbookAdjudicate, county, h.apiProvisionals)
 	s.handle("POST /api/v1/pollbook/provisionals/{envelope}/decision", access.ActionPollbookAdjudicate, county, h.apiDecision)
 	s.handle("POST /api/v1/pollbook/mail-ballots", access.ActionPollbookAdjudicate, county, h.apiMailBallot)
+	s.handle("GET /api/v1/pollbook/conflicts", access.ActionPollbookAdjudicate, county, h.apiConflicts)
+	s.handle("POST /api/v1/pollbook/conflicts/{event}/resolve", access.ActionPollbookAdjudicate, county, h.apiResolve)
+	s.handle("POST /pollbook/conflicts/{event}/resolve", access.ActionPollbookAdjudicate, county, h.resolvePage)
 	s.handle("GET /api/v1/pollbook/turnout", access.ActionTurnoutRead, county, h.apiTurnout)
 	s.handle("GET /api/v1/pollbook/turnout/stream", access.ActionTurnoutRead, county, h.turnoutStream)
 }
@@ -222,16 +226,17 @@ func (h *pollbooks) apiCheckIn(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	var body struct {
-		Voter    string  `json:"voter"`
-		Identity string  `json:"identity"`
-		Device   string  `json:"device"`
-		Expect   *uint64 `json:"expect_seq"`
+		Voter      string    `json:"voter"`
+		Identity   string    `json:"identity"`
+		Device     string    `json:"device"`
+		DeviceTime time.Time `json:"device_time"`
+		Expect     *uint64   `json:"expect_seq"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
 	rec, err := h.pb.CheckIn(r.Context(), h.actor(rq, site), vigil.CheckInRequest{Voter: vigil.VoterID(body.Voter),
-		Site: site, Identity: body.Identity, Device: body.Device, Expect: body.Expect})
+		Site: site, Identity: body.Identity, Device: body.Device, DeviceTime: body.DeviceTime, Expect: body.Expect})
 	if ref := refusalOf(err); ref != nil {
 		return writeJSON(w, statusOf(ref.Kind()), map[string]any{
 			"error":   map[string]any{"kind": ref.Kind().String(), "message": ref.Message},
@@ -244,6 +249,13 @@ func (h *pollbooks) apiCheckIn(w http.ResponseWriter, r *http.Request, rq *reque
 }
 
 func (h *pollbooks) apiCheckInOf(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	if _, err := h.hit(r, site, vigil.VoterID(r.PathValue("id"))); err != nil {
+		return err // not a voter of the site's county
+	}
 	rec, err := h.pb.CheckInOf(r.Context(), vigil.VoterID(r.PathValue("id")))
 	if err != nil {
 		return err
@@ -381,4 +393,36 @@ func (h *pollbooks) apiTurnout(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	return writeJSON(w, http.StatusOK, t)
+}
+
+func (h *pollbooks) apiConflicts(w http.ResponseWriter, r *http.Request, rq *request) error {
+	county, err := h.county(r.Context(), r, rq)
+	if err != nil {
+		return err
+	}
+	list, err := h.pb.Conflicts(r.Context(), county, r.URL.Query().Get("status"))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []sqlite.ConflictRow{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"county": county, "conflicts": list})
+}
+
+func (h *pollbooks) apiResolve(w http.ResponseWriter, r *http.Request, rq *request) error {
+	county, err := h.county(r.Context(), r, rq)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Outcome string `json:"outcome"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if err := h.pb.ResolveConflict(r.Context(), h.actor(rq, ""), county, r.PathValue("event"), body.Outcome); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"resolved": r.PathValue("event")})
 }

@@ -41,15 +41,15 @@ func (h *pollbooks) searchPage(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	d := h.pageData(r, rq, site, "Pollbook")
-	q := r.URL.Query().Get("q")
-	d["Query"] = q
+	q := r.FormValue("q")
+	d["Query"], d["Scanned"] = q, r.Method == http.MethodPost
 	if q != "" {
 		shown, hits, err := h.search(r.Context(), site, q)
 		if err != nil {
 			d["Error"] = vigil.ErrorMessage(err)
 		}
 		d["Shown"], d["Hits"] = shown, hits
-		if strings.HasPrefix(shown, "scanned licence: ") {
+		if strings.HasPrefix(shown, "scanned licence: ") || r.Method == http.MethodPost {
 			d["Query"] = "" // never echo a licence's text (it holds the number)
 		}
 	}
@@ -187,8 +187,9 @@ func (h *pollbooks) provisionalForm(w http.ResponseWriter, r *http.Request, rq *
 	}
 	d := h.pageData(r, rq, site, "Provisional ballot")
 	b := vigil.ProvisionalBallot{Reason: provisionalReasonFor(vigil.RefusalReason(r.URL.Query().Get("refused")))}
+	county, _, _ := pollbook.SitePlace(site)
 	if id := r.URL.Query().Get("voter"); id != "" {
-		if sv, err := h.s.node.DB.Voter(r.Context(), vigil.VoterID(id)); err == nil {
+		if sv, err := h.s.node.DB.Voter(r.Context(), vigil.VoterID(id)); err == nil && sv.Voter.County == county {
 			b.Voter, b.FirstName, b.LastName = sv.Voter.ID, sv.Voter.Name.First, sv.Voter.Name.Last
 			b.Address = sv.Voter.Residence.String()
 		}
@@ -302,8 +303,12 @@ func (h *pollbooks) provisionalsPage(w http.ResponseWriter, r *http.Request, rq 
 	if err != nil {
 		return err
 	}
-	h.s.renderPage(w, r, rq, "pollbook_provisionals.html", map[string]any{"Title": "Provisional ballots",
-		"County": county, "List": list, "Status": r.URL.Query().Get("status"), "CSRF": rq.sess.CSRF,
+	conflicts, err := h.pb.Conflicts(r.Context(), county, map[string]string{"pending": "open"}[status])
+	if err != nil {
+		return err
+	}
+	h.s.renderPage(w, r, rq, "pollbook_provisionals.html", map[string]any{"Title": "Provisional ballots and conflicts",
+		"County": county, "List": list, "Conflicts": conflicts, "Status": r.URL.Query().Get("status"), "CSRF": rq.sess.CSRF,
 		"Notice": r.URL.Query().Get("done")})
 	return nil
 }
@@ -335,4 +340,16 @@ func (h *pollbooks) canAct(rq *request, action access.Action) bool {
 		}
 	}
 	return false
+}
+
+func (h *pollbooks) resolvePage(w http.ResponseWriter, r *http.Request, rq *request) error {
+	county, err := h.county(r.Context(), r, rq)
+	if err != nil {
+		return err
+	}
+	if err := h.pb.ResolveConflict(r.Context(), h.actor(rq, ""), county, r.PathValue("event"), r.PostFormValue("outcome")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/pollbook/provisionals?county="+url.QueryEscape(county)+"&done="+url.QueryEscape("Conflict resolved"), http.StatusSeeOther)
+	return nil
 }

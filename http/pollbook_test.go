@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/demo"
+	"github.com/vigil-elections/vigil/sqlite"
 )
 
 // mustCounty loads a small synthetic county whose election is open now,
@@ -358,4 +359,93 @@ func aamvaFor(v vigil.RollVoter) string {
 func urlQuery(s string) string {
 	r := strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", " ", "+", "\n", "%0A", "\r", "%0D", "\x1e", "%1E", "#", "%23", "'", "%27")
 	return r.Replace(s)
+}
+
+func TestMergingAnOfflineSitesCheckIns(t *testing.T) {
+	e := MustServe(t)
+	c := e.mustCounty(400)
+	w := e.MustUser("worker", workerGrant("P01"))
+	admin := e.MustUser("county", vigil.Grant{Role: vigil.RoleCountyAdmin, Scope: vigil.CountyScope("ADAMS")})
+	here := votersAt(c, "P01", "active")
+	pb := sqlite.NewPollbook(e.node.DB, e.node, e.node.Now)
+	hub := vigil.Actor{Name: "merger", Role: vigil.RoleSystem, Scope: vigil.ScopeState, Origin: "http-test"}
+	// A check-in the site P01 took while cut off from the hub.
+	offline := func(v vigil.RollVoter) vigil.Event {
+		ev, err := vigil.NewEvent(vigil.Actor{Name: "site-worker", Role: vigil.RolePollWorker, Scope: vigil.PlaceScope("ADAMS", "P01"), Origin: "site-p01"},
+			vigil.EventCheckInRecorded, v.ID, time.Now().Add(-10*time.Minute),
+			vigil.CheckIn{Voter: vigil.VoterID(v.ID), Election: c.Election.ID, County: "ADAMS", Place: "P01", Precinct: v.Precinct, Method: vigil.MethodInPerson})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	t.Run("a voter nobody else checked in is merged as the site took it", func(t *testing.T) {
+		ev := offline(here[0])
+		r, err := pb.MergeCheckIn(t.Context(), hub, ev)
+		if err != nil || !r.Merged || r.Conflict != nil {
+			t.Fatalf("%+v %v", r, err)
+		}
+		rec, _ := pb.CheckInOf(t.Context(), vigil.VoterID(here[0].ID))
+		if rec == nil || rec.Event != ev.ID || rec.Actor != "site-worker" || rec.Origin != "site-p01" {
+			t.Fatalf("hub's check-in %+v", rec)
+		}
+		if r, err := pb.MergeCheckIn(t.Context(), hub, ev); err != nil || !r.Already {
+			t.Fatalf("merging again: %+v %v", r, err)
+		}
+		if r := w.do("POST", "/api/v1/pollbook/checkins", map[string]string{"voter": here[0].ID}); r.status != http.StatusConflict ||
+			!strings.Contains(r.body, "site-worker") {
+			t.Fatalf("checking the merged voter in at the hub: %d %s", r.status, r.body)
+		}
+	})
+	t.Run("a voter checked in at the hub meanwhile becomes a conflict naming both, nothing dropped", func(t *testing.T) {
+		if r := w.do("POST", "/api/v1/pollbook/checkins", map[string]string{"voter": here[1].ID}); r.status != http.StatusCreated {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		ev := offline(here[1])
+		r, err := pb.MergeCheckIn(t.Context(), hub, ev)
+		if err != nil || r.Merged || r.Conflict == nil || r.Conflict.Kept.Actor != "worker" || r.Conflict.Other.Event != ev.ID {
+			t.Fatalf("%+v %v", r, err)
+		}
+		if r, err := pb.MergeCheckIn(t.Context(), hub, ev); err != nil || r.Conflict == nil || r.Conflict.Kept.Actor != "worker" {
+			t.Fatalf("merging again: %+v %v", r, err)
+		}
+		list := admin.do("GET", "/api/v1/pollbook/conflicts?status=open", nil)
+		conflicts, _ := list.json()["conflicts"].([]any)
+		if list.status != http.StatusOK || len(conflicts) != 1 {
+			t.Fatalf("conflicts (a re-run merge must not add one): %d %s", list.status, list.body)
+		}
+		cf := conflicts[0].(map[string]any)
+		if cf["kept_actor"] != "worker" || cf["other_actor"] != "site-worker" || cf["other_origin"] != "site-p01" {
+			t.Fatalf("conflict %v", cf)
+		}
+		id := cf["event"].(string)
+		if r := admin.do("POST", "/api/v1/pollbook/conflicts/"+id+"/resolve", map[string]string{"outcome": "same voter twice; referred to the county attorney"}); r.status != http.StatusOK {
+			t.Fatalf("resolve: %d %s", r.status, r.body)
+		}
+		if r := admin.do("POST", "/api/v1/pollbook/conflicts/"+id+"/resolve", map[string]string{"outcome": "again"}); r.status != http.StatusConflict {
+			t.Fatalf("resolving twice: %d %s", r.status, r.body)
+		}
+		if r := admin.do("GET", "/pollbook/provisionals?status=all", nil); r.status != http.StatusOK || !strings.Contains(r.body, "county attorney") {
+			t.Fatalf("the county page: %d", r.status)
+		}
+		var n int
+		e.node.DB.QueryRow(`SELECT COUNT(*) FROM events WHERE id = ?`, ev.ID).Scan(&n)
+		if n != 0 {
+			t.Fatal("the losing site check-in entered the hub's log as a check-in")
+		}
+		// The conflict is a claim on the voter's subject: later claims still line up.
+		sup := e.MustUser("super", vigil.Grant{Role: vigil.RolePollSupervisor, Scope: vigil.PlaceScope("ADAMS", "P01")})
+		if r := sup.do("POST", "/api/v1/pollbook/checkins/"+here[1].ID+"/undo", map[string]string{"reason": "county resolved the conflict"}); r.status != http.StatusOK {
+			t.Fatalf("undo after a conflict: %d %s", r.status, r.body)
+		}
+	})
+	t.Run("the projections rebuild from the log to the same tables", func(t *testing.T) {
+		diffs, _, err := e.node.VerifyProjections(t.Context(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range diffs {
+			t.Errorf("rebuilt projection differs: %s", d)
+		}
+	})
 }

@@ -281,7 +281,16 @@ func (s *Server) similarVoters(r *http.Request, rq *request) ([]sqlite.SearchRes
 		return nil, nil
 	}
 	v.BirthDate, _ = vigil.ParseDate(strings.TrimSpace(q.Get("birth_date")))
-	return s.voterService().Similar(r.Context(), v, s.actionScopes(rq, access.ActionVoterWrite), 5)
+	rs, err := s.voterService().Similar(r.Context(), v, s.actionScopes(rq, access.ActionVoterWrite), 6)
+	// On the change form the record itself (its id is sent along) is no
+	// duplicate of itself.
+	out := rs[:0]
+	for _, x := range rs {
+		if id := q.Get("id"); id == "" || string(x.Voter.ID) != id {
+			out = append(out, x)
+		}
+	}
+	return out[:min(len(out), 5)], err
 }
 
 func (s *Server) similarFragment(w http.ResponseWriter, r *http.Request, rq *request) error {

@@ -115,6 +115,9 @@ func TestVoterRollThroughHTTP(t *testing.T) {
 		if r.status != 200 || !strings.Contains(r.body, "Possible duplicate") || !strings.Contains(r.body, "AD100") {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
+		if r := adams.do("GET", "/voters/similar?first=Bill&last=Smith&birth_date=1980-02-03&id=AD100", nil); strings.Contains(r.body, "AD100") {
+			t.Fatalf("a record is reported as a duplicate of itself: %s", r.body)
+		}
 		page := adams.do("GET", "/voters/new", nil)
 		if !strings.Contains(page.body, `hx-get="/voters/similar"`) {
 			t.Fatal("the form does not ask for duplicates")

@@ -204,19 +204,31 @@ func (l *Log) appendGrouped(ctx context.Context, events []vigil.Event) (uint64, 
 // the previous publish was being fsynced into the next entry.
 func (l *Log) groupCommitter() {
 	defer l.wg.Done()
+	var carry *groupReq // a request that did not fit the previous entry
 	for {
 		var batch []groupReq
-		select {
-		case r := <-l.group:
-			batch = append(batch, r)
-		case <-l.stop:
-			return
+		if carry != nil {
+			batch, carry = append(batch, *carry), nil
+		} else {
+			select {
+			case r := <-l.group:
+				batch = append(batch, r)
+			case <-l.stop:
+				return
+			}
 		}
-		n := len(batch[0].events)
+		n, size := len(batch[0].events), approxSize(batch[0].events)
 	drain:
 		for n < maxGroupEvents {
 			select {
 			case r := <-l.group:
+				// Keep entries well under the stream's message size limit.
+				if sz := approxSize(r.events); size+sz > maxGroupBytes {
+					carry = &r
+					break drain
+				} else {
+					size += sz
+				}
 				batch = append(batch, r)
 				n += len(r.events)
 			default:
@@ -238,6 +250,20 @@ func (l *Log) groupCommitter() {
 			r.done <- groupResp{seq: seq, err: err}
 		}
 	}
+}
+
+// maxGroupBytes bounds a merged entry; one append alone may be larger (up
+// to the stream's 8 MiB message limit).
+const maxGroupBytes = 2 << 20
+
+// approxSize estimates the encoded size of events: their payloads plus the
+// envelope fields.
+func approxSize(events []vigil.Event) int {
+	n := 0
+	for _, ev := range events {
+		n += len(ev.Payload) + len(ev.Key) + len(ev.Actor) + len(ev.Scope) + 200
+	}
+	return n
 }
 
 // LastSeq returns the sequence of the newest entry (0 when empty).

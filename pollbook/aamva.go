@@ -135,7 +135,7 @@ func splitElements(line string, fields map[string]string) {
 	}
 	start := 0
 	for i := 3; i+3 <= len(line); i++ {
-		if line[i] == 'D' && knownElement[line[i:i+3]] && plausibleBoundary(line, start, i) {
+		if line[i] == 'D' && knownElement[line[i:i+3]] && plausibleBoundary(line, start, i) && !dateElementWithin(line, i) {
 			put(fields, line[start:start+3], line[start+3:i])
 			start = i
 			i += 2
@@ -149,6 +149,20 @@ func splitElements(line string, fields map[string]string) {
 func plausibleBoundary(line string, start, i int) bool {
 	return i-start > 3
 }
+
+// dateElementWithin reports whether a date element with its eight digits
+// starts one or two bytes after i ("LINDADBB03112008": DBB, not DAD): a
+// date is the most recognisable value, so it wins an overlap.
+func dateElementWithin(line string, i int) bool {
+	for j := i + 1; j <= i+2 && j+11 <= len(line); j++ {
+		if dateElements[line[j:j+3]] && strings.Trim(line[j+3:j+11], "0123456789") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+var dateElements = map[string]bool{"DBA": true, "DBB": true, "DBD": true, "DDB": true, "DDC": true, "DDH": true, "DDI": true, "DDJ": true}
 
 func put(fields map[string]string, id, v string) {
 	if _, seen := fields[id]; !seen {

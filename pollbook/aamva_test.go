@@ -22,6 +22,7 @@ func TestParseAAMVA(t *testing.T) {
 		{"the same card typed without any separator", strings.NewReplacer("\n", "", "\r", "", "\x1e", "").Replace(sampleV9), "SAMPLE", "MICHAEL", "1986-06-06"},
 		{"separators turned into record separators by the page", strings.ReplaceAll(sampleV9, "\n", "\x1e"), "SAMPLE", "MICHAEL", "1986-06-06"},
 		{"CRLF line ends", strings.ReplaceAll(sampleV9, "\n", "\r\n"), "SAMPLE", "MICHAEL", "1986-06-06"},
+		{"a first name ending in DA before the birth date, without separators", "@ANSI 636020090002DL00410278ZC03190008DLDAQ987654321DCSCOLLINSDACLINDADBB03112008DAJCO", "COLLINS", "LINDA", "2008-03-11"},
 		{"a Canadian card (CCYYMMDD)", "@\n\x1e\rANSI 636012080102DL00410240ZO02810047DLDAQS1234-56789-01234\nDCSMARTIN\nDACJULIE\nDBB19900317\nDCGCAN\n", "MARTIN", "JULIE", "1990-03-17"},
 		{"version 1 with the full name in DAA", "@\n\x1e\rANSI 6360100101DL00390187DLDAAJOHNSON,ROBERT,L\nDAQ1234567\nDBB19701231\n", "JOHNSON", "ROBERT", "1970-12-31"},
 		{"version 3 with first and middle in DCT", "@\n\x1e\rANSI 636026030102DL00410264ZA03050015DLDCSWILLIAMS\nDCTMARY,ANN\nDBB07041976\nDAQW1234\n", "WILLIAMS", "MARY", "1976-07-04"},

@@ -41,6 +41,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, vigil.Wrap("sqlite.open", vigil.Unavailable, err)
 	}
+	// Many concurrent readers (100 pollbooks): keep their connections
+	// instead of reopening one every few requests.
+	sdb.SetMaxIdleConns(64)
 	db := &DB{DB: sdb, Path: path}
 	if err := db.migrate(ctx); err != nil {
 		sdb.Close()

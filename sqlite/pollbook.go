@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil"
@@ -12,6 +13,7 @@ import (
 )
 
 func registerPollbook(m map[vigil.EventType]applier) {
+	registerPollbookConflicts(m)
 	m[vigil.EventCheckInRecorded] = func(tx *sql.Tx, ev vigil.Event) error {
 		c, err := decode[vigil.CheckIn](ev)
 		if err != nil {
@@ -108,6 +110,47 @@ type Pollbook struct {
 	// now. It is called after a lost claim, so that the winner's event can
 	// be read and shown. Nil: not waited for.
 	CatchUp func(ctx context.Context) error
+
+	// The hot queries of a check-in, prepared once (parsing them was a
+	// quarter of a check-in's CPU).
+	mu                              sync.Mutex
+	stVoter, stCheckIn, stElections *sql.Stmt
+}
+
+const (
+	qVoter = `SELECT v.id, v.first_name, v.middle, v.last_name, v.suffix, v.county, v.precinct,
+		v.status, v.merged_into, v.record, COALESCE(pr.ballot_style, ''), pl.id, pl.name, pl.address, pl.county
+		FROM voters v LEFT JOIN precincts pr ON pr.id = v.precinct LEFT JOIN places pl ON pl.id = pr.place
+		WHERE v.id = ?`
+	qCheckIn = `SELECT c.seq, c.state, c.event, c.election, c.county, c.place, c.precinct, c.ballot_style,
+		c.method, c.identity, c.device, c.actor, c.origin, c.time, COALESCE(pl.name, '')
+		FROM checkins c LEFT JOIN places pl ON pl.id = c.place WHERE c.voter = ?`
+	qElections = `SELECT id, name, day, voting_start, voting_end FROM elections ORDER BY voting_start`
+)
+
+// prepared returns the prepared statement for q, preparing it on first use;
+// nil (the caller queries unprepared) if preparing fails.
+func (p *Pollbook) prepared(ctx context.Context, st **sql.Stmt, q string) *sql.Stmt {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if *st == nil {
+		*st, _ = p.db.PrepareContext(context.WithoutCancel(ctx), q)
+	}
+	return *st
+}
+
+func (p *Pollbook) row(ctx context.Context, st **sql.Stmt, q string, args ...any) *sql.Row {
+	if s := p.prepared(ctx, st, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return p.db.QueryRowContext(ctx, q, args...)
+}
+
+func (p *Pollbook) query(ctx context.Context, st **sql.Stmt, q string, args ...any) (*sql.Rows, error) {
+	if s := p.prepared(ctx, st, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return p.db.QueryContext(ctx, q, args...)
 }
 
 // NewPollbook returns the service. log must return once an append is
@@ -142,7 +185,8 @@ func (p *Pollbook) CheckIn(ctx context.Context, a vigil.Actor, req vigil.CheckIn
 		}
 		_, place, _ := pollbook.SitePlace(req.Site)
 		ci := vigil.CheckIn{Voter: req.Voter, Election: f.Election.ID, County: v.County, Place: place,
-			Precinct: v.Precinct, BallotStyle: v.ballotStyle, Method: vigil.MethodInPerson, Identity: req.Identity, Device: req.Device}
+			Precinct: v.Precinct, BallotStyle: v.ballotStyle, Method: vigil.MethodInPerson, Identity: req.Identity, Device: req.Device,
+			DeviceTime: req.DeviceTime}
 		rec, err := p.claim(ctx, a, ci, cur, req.Expect, now)
 		if err == nil {
 			rec.PlaceName = v.Place.Name
@@ -328,10 +372,7 @@ func (p *Pollbook) voter(ctx context.Context, id vigil.VoterID) (*pollVoter, err
 	var v pollVoter
 	var first, middle, last, suffix, merged string
 	var placeID, placeName, placeAddr, placeCounty sql.NullString
-	err := p.db.QueryRowContext(ctx, `SELECT v.id, v.first_name, v.middle, v.last_name, v.suffix, v.county, v.precinct,
-		v.status, v.merged_into, v.record, COALESCE(pr.ballot_style, ''), pl.id, pl.name, pl.address, pl.county
-		FROM voters v LEFT JOIN precincts pr ON pr.id = v.precinct LEFT JOIN places pl ON pl.id = pr.place
-		WHERE v.id = ?`, string(id)).Scan(&v.ID, &first, &middle, &last, &suffix, &v.County, &v.Precinct, &v.Status,
+	err := p.row(ctx, &p.stVoter, qVoter, string(id)).Scan(&v.ID, &first, &middle, &last, &suffix, &v.County, &v.Precinct, &v.Status,
 		&merged, &v.record, &v.ballotStyle, &placeID, &placeName, &placeAddr, &placeCounty)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -437,7 +478,7 @@ func absDur(d time.Duration) time.Duration {
 
 // Elections lists the defined elections.
 func (p *Pollbook) Elections(ctx context.Context) ([]vigil.ElectionDay, error) {
-	rows, err := p.db.QueryContext(ctx, `SELECT id, name, day, voting_start, voting_end FROM elections ORDER BY voting_start`)
+	rows, err := p.query(ctx, &p.stElections, qElections)
 	if err != nil {
 		return nil, vigil.Wrap("pollbook.elections", vigil.Unavailable, err)
 	}
@@ -474,9 +515,7 @@ func (p *Pollbook) checkInOf(ctx context.Context, id vigil.VoterID) (*vigil.Chec
 	var r vigil.CheckInRecord
 	var state, t, placeName string
 	var method string
-	err := p.db.QueryRowContext(ctx, `SELECT c.seq, c.state, c.event, c.election, c.county, c.place, c.precinct, c.ballot_style,
-		c.method, c.identity, c.device, c.actor, c.origin, c.time, COALESCE(pl.name, '')
-		FROM checkins c LEFT JOIN places pl ON pl.id = c.place WHERE c.voter = ?`, string(id)).Scan(&r.Seq, &state, &r.Event,
+	err := p.row(ctx, &p.stCheckIn, qCheckIn, string(id)).Scan(&r.Seq, &state, &r.Event,
 		&r.Election, &r.County, &r.Place, &r.Precinct, &r.BallotStyle, &method, &r.Identity, &r.Device, &r.Actor, &r.Origin,
 		&t, &placeName)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -38,7 +38,10 @@ func registerVoters(m map[vigil.EventType]applier) {
 		_, err = tx.Exec(`INSERT INTO voter_imports(id, event, file, layout, sha256, rows, rejected, added, changed, unchanged)
 			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`,
 			p.ID, ev.ID, p.File, p.Layout, p.SHA256, p.Rows, p.Rejected, p.Added, p.Changed, p.Unchanged)
-		return err
+		if err != nil {
+			return err
+		}
+		return mergePendingKeys(tx)
 	}
 }
 
@@ -104,6 +107,7 @@ func applyVoterRecords(tx *sql.Tx, ev vigil.Event) error {
 	var p struct {
 		Reason  vigil.ChangeReason `json:"reason"`
 		Detail  string             `json:"detail"`
+		Import  string             `json:"import"`
 		Records []json.RawMessage  `json:"records"`
 	}
 	if err := json.Unmarshal(ev.Payload, &p); err != nil {
@@ -112,7 +116,7 @@ func applyVoterRecords(tx *sql.Tx, ev vigil.Event) error {
 	// An import applies thousands of records per event: a page cache that
 	// holds the hot part of the key index saves a read per insert. The
 	// setting is per connection and harmless to repeat.
-	if _, err := tx.Exec(`PRAGMA cache_size = -262144`); err != nil {
+	if _, err := tx.Exec(`PRAGMA cache_size = -131072`); err != nil {
 		return err
 	}
 	st, err := prepareVoterStmts(tx)
@@ -130,6 +134,14 @@ func applyVoterRecords(tx *sql.Tx, ev vigil.Event) error {
 			return err
 		}
 	}
+	if p.Import != "" {
+		// An import's keys wait for its voter.imported event; until then
+		// its voters are not found by search (the import is not done).
+		if err := ensurePendingKeys(tx); err != nil {
+			return err
+		}
+		return insertKeys(tx, st, keys, "voter_keys_pending")
+	}
 	// Inserting the keys in index order touches each index page once.
 	slices.SortFunc(keys, func(a, b voterKey) int {
 		if c := cmp.Compare(a.h, b.h); c != 0 {
@@ -137,17 +149,48 @@ func applyVoterRecords(tx *sql.Tx, ev vigil.Event) error {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	return insertKeys(tx, st, keys)
+	return insertKeys(tx, st, keys, "voter_keys")
+}
+
+// ensurePendingKeys creates voter_keys_pending, where the keys of the
+// voters an import added or changed wait, in arrival order, until its
+// voter.imported event moves them into voter_keys in one sorted insert:
+// inserting millions of random hashes batch by batch would rewrite most of
+// the key index at every batch. The table is made here, not in migration
+// 0002 (already in use without it); a rebuild creates and drops it at the
+// same events.
+func ensurePendingKeys(tx *sql.Tx) error {
+	_, err := tx.Exec(`CREATE TABLE IF NOT EXISTS voter_keys_pending (h INTEGER NOT NULL, id TEXT NOT NULL)`)
+	return err
+}
+
+// mergePendingKeys moves every pending key (of this import and of any
+// earlier one that never finished) into voter_keys in index order.
+func mergePendingKeys(tx *sql.Tx) error {
+	if err := ensurePendingKeys(tx); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO voter_keys(h, id) SELECT h, id FROM voter_keys_pending WHERE true
+		ORDER BY h, id ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	// Dropped, not emptied: a projection without an unfinished import has
+	// no such table, whichever vigil version built it.
+	_, err := tx.Exec(`DROP TABLE voter_keys_pending`)
+	return err
 }
 
 // keysPerInsert is how many keys one multi-row INSERT carries: the
 // per-statement cost, not the B-tree, dominates single-row inserts.
 const keysPerInsert = 500
 
-func insertKeys(tx *sql.Tx, st *voterStmts, keys []voterKey) error {
+func insertKeys(tx *sql.Tx, st *voterStmts, keys []voterKey, table string) error {
+	conflict := " ON CONFLICT DO NOTHING"
+	if table == "voter_keys_pending" {
+		conflict = ""
+	}
 	if len(keys) >= keysPerInsert {
-		multi, err := tx.Prepare(`INSERT INTO voter_keys(h, id) VALUES (?,?)` + strings.Repeat(",(?,?)", keysPerInsert-1) +
-			` ON CONFLICT DO NOTHING`)
+		multi, err := tx.Prepare(`INSERT INTO ` + table + `(h, id) VALUES (?,?)` + strings.Repeat(",(?,?)", keysPerInsert-1) + conflict)
 		if err != nil {
 			return err
 		}
@@ -164,8 +207,19 @@ func insertKeys(tx *sql.Tx, st *voterStmts, keys []voterKey) error {
 			keys = keys[keysPerInsert:]
 		}
 	}
+	if len(keys) == 0 {
+		return nil
+	}
+	one := st.addKey
+	if table == "voter_keys_pending" {
+		var err error
+		if one, err = tx.Prepare(`INSERT INTO voter_keys_pending(h, id) VALUES (?,?)`); err != nil {
+			return err
+		}
+		defer one.Close()
+	}
 	for _, k := range keys {
-		if _, err := st.addKey.Exec(k.h, k.id); err != nil {
+		if _, err := one.Exec(k.h, k.id); err != nil {
 			return err
 		}
 	}

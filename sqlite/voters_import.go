@@ -50,7 +50,9 @@ type ImportResult struct {
 // stored one is unchanged. A voter ID that appears twice in the file is
 // rejected on its second line. If the process stops during the applying
 // pass, the batches appended so far stay; running the import again
-// completes it (their fingerprints now match).
+// completes it (their fingerprints now match). Search finds the voters
+// an import added or changed once its voter.imported event is applied,
+// which moves their keys into the index in one sorted insert.
 //
 // Errors: Invalid (unreadable file, too many rejections; ImportResult.Report
 // is still filled), Integrity (the file changed between passes),

@@ -432,3 +432,37 @@ func typo(s string) string {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func TestImportKeysWaitForTheImportToFinish(t *testing.T) {
+	ctx := context.Background()
+	e := MustVoterService(t)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	v := sampleVoter()
+	v.DriversLicense, v.SSN4 = "", ""
+	batch := func(id string) vigil.Event {
+		v.ID = vigil.VoterID(id)
+		ev, _ := vigil.NewEvent(registrar, vigil.EventVoterAdded, "", now,
+			vigil.VoterRecords{Reason: vigil.ReasonNew, Import: "imp-" + id, Records: []vigil.VoterRecord{{Voter: v}}})
+		return ev
+	}
+	found := func(id string) bool {
+		rs, _ := e.db.SearchVoters(ctx, "william smith", []vigil.Scope{vigil.ScopeState}, 10)
+		for _, r := range rs {
+			if string(r.Voter.ID) == id {
+				return true
+			}
+		}
+		return false
+	}
+	e.log.Append(ctx, []vigil.Event{batch("U1")}, vigil.AppendOptions{})
+	if found("U1") {
+		t.Fatal("a voter of an unfinished import is searchable")
+	}
+	e.log.Append(ctx, []vigil.Event{batch("U2")}, vigil.AppendOptions{})
+	done, _ := vigil.NewEvent(registrar, vigil.EventVoterImported, "imp-U2", now, vigil.VoterImport{ID: "imp-U2", File: "f"})
+	e.log.Append(ctx, []vigil.Event{done}, vigil.AppendOptions{})
+	if !found("U2") || !found("U1") {
+		t.Fatal("a finished import's voters (and an earlier unfinished one's) are not searchable")
+	}
+	t.Run("a rebuild from the log gives the same tables", e.mustRebuildMatches)
+}

@@ -184,6 +184,38 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 	}
 	loser.screenshot(filepath.Join(shots, "pollbook-refused.png"))
 
+	t.Run("a scanned licence finds the voter, and its number stays out of the URL", func(t *testing.T) {
+		p := pages[0]
+		if status := p.navigate("/pollbook"); status != http.StatusOK {
+			t.Fatalf("GET /pollbook: %d", status)
+		}
+		bd := strings.ReplaceAll(voter.BirthDate, "-", "")
+		// What a keyboard-wedge scanner types: an Enter after every element.
+		scan := "@\nANSI 636020090002DL00410278ZC03190008DLDAQ987654321\nDCS" + voter.LastName + "\nDAC" + voter.FirstName +
+			"\nDBB" + bd[4:8] + bd[0:4] + "\nDAJCO\n"
+		p.do(chromedp.SendKeys(chromedp.CSS("#q"), scan))
+		// The page submits itself once the scanner pauses: wait out the
+		// navigation (a poll across it fails) until the results are there.
+		deadline := time.Now().Add(e2eStep)
+		for {
+			v, err := runStep(p, chromedp.Evaluate[string](`(document.querySelector("#hits caption") || {textContent: ""}).textContent`))
+			if err == nil && strings.Contains(v, "scanned licence") {
+				break
+			}
+			if time.Now().After(deadline) {
+				p.fail("no results after the scan (%q, %v)", v, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		p.wantText(fmt.Sprintf(`#hits tr[data-voter=%q]`, voter.ID), "checked in")
+		p.wantText("#hits caption", "scanned licence: "+voter.FirstName+" "+voter.LastName+" "+voter.BirthDate)
+		loc, _ := runStep(p, chromedp.Location())
+		if strings.Contains(loc, "987654321") || strings.Contains(p.bodyText(), "987654321") {
+			t.Errorf("the licence number shows in %s or the page", loc)
+		}
+		p.screenshot(filepath.Join(shots, "pollbook-scan.png"))
+	})
+
 	t.Run("the supervisor undoes the check-in with a reason, and turnout follows live", func(t *testing.T) {
 		admin := openSession(t, browser, base)
 		admin.signIn("observer", demo.Password)

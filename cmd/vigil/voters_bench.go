@@ -32,6 +32,7 @@ func (m *Main) benchVotersCmd() *cobra.Command {
 			fmt.Fprintf(out, "import: %d rows (%.0f MB, NC layout) in %.1f s: %.0f rows/s (%.0f µs CPU per row), %d events, peak RSS %.0f MiB\n",
 				r.Rows, float64(r.FileBytes)/1e6, r.ImportTime.Seconds(), r.ImportRowsPerS,
 				float64(r.ImportCPU.Microseconds())/float64(max(r.Rows, 1)), r.Events, float64(r.PeakRSS)/(1<<20))
+			fmt.Fprintf(out, "memory: Go heap %.0f MiB of the peak RSS\n", float64(r.GoHeapSys)/(1<<20))
 			if r.AnchorRowsPerS > 0 {
 				fmt.Fprintf(out, "anchor: %.0f rows/s %s; ratio %.2f\n", r.AnchorRowsPerS, r.AnchorNote, r.ImportRowsPerS/r.AnchorRowsPerS)
 			} else {

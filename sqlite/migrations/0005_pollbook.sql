@@ -60,3 +60,27 @@ CREATE TABLE provisionals (
 	PRIMARY KEY (county, envelope)
 ) WITHOUT ROWID;
 CREATE INDEX provisionals_status ON provisionals(county, status);
+
+-- Cross-site duplicates found when a site's offline check-ins are merged
+-- into the hub's log (docs/decisions/0008-sites.md): both check-ins named.
+CREATE TABLE checkin_conflicts (
+	event        TEXT PRIMARY KEY,   -- the checkin.conflicted event
+	voter        TEXT NOT NULL,
+	election     TEXT NOT NULL,
+	kept_event   TEXT NOT NULL,
+	kept_place   TEXT NOT NULL,
+	kept_actor   TEXT NOT NULL,
+	kept_time    TEXT NOT NULL,
+	other_event  TEXT NOT NULL,
+	other_place  TEXT NOT NULL,
+	other_actor  TEXT NOT NULL,
+	other_origin TEXT NOT NULL,
+	other_time   TEXT NOT NULL,
+	time         TEXT NOT NULL,
+	status       TEXT NOT NULL,      -- open | resolved
+	outcome      TEXT NOT NULL DEFAULT '',
+	resolved_by  TEXT NOT NULL DEFAULT '',
+	resolved_at  TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX checkin_conflicts_status ON checkin_conflicts(status, time);
+CREATE INDEX checkin_conflicts_other ON checkin_conflicts(other_event);

@@ -5,27 +5,57 @@
   var print = document.getElementById("print-slip");
   if (print) print.addEventListener("click", function () { window.print(); });
 
-  // A keyboard-wedge scanner types a licence's PDF417 text followed by
-  // Enter after every data element. In the search box, an Enter inside a
-  // scan becomes a record separator; the search runs once the scanner
-  // stops typing.
+  // A keyboard-wedge scanner types a licence's PDF417 text with an Enter
+  // after every data element. In the search box an Enter inside a scan
+  // becomes a record separator instead of submitting, and once the scan holds a
+  // name and a birth date, the search runs (as a POST: the text holds the
+  // licence number, which must stay out of URLs and the tablet's history)
+  // as soon as the scanner pauses after an Enter. A partial scan is never
+  // sent on its own; the Search button sends whatever is there.
   var q = document.getElementById("q");
   if (q && q.form) {
-    var timer = null;
+    var timer = null, sent = false;
     var isScan = function () { return /^@|ANSI |AAMVA/.test(q.value); };
+    var complete = function () { return /DCS/.test(q.value) && /DBB\d{8}\u001e/.test(q.value) && /DAC|DCT|DAA/.test(q.value); };
+    var submitScan = function () {
+      if (sent) return;
+      sent = true;
+      var f = q.form, t = document.createElement("input");
+      t.type = "hidden"; t.name = "csrf"; t.value = f.dataset.csrf || "";
+      f.appendChild(t);
+      f.method = "post";
+      f.submit();
+    };
+    var wait = function () {
+      clearTimeout(timer);
+      timer = complete() ? setTimeout(submitScan, 300) : null;
+    };
+    var clicked = false;
     q.addEventListener("keydown", function (e) {
+      if (sent) { e.preventDefault(); return; }
       if (e.key === "Enter" && isScan()) {
         e.preventDefault();
-        q.value += "\u001e";
-        clearTimeout(timer);
-        timer = setTimeout(function () { q.form.submit(); }, 400);
+        // Keep the element boundary: a record separator at the caret.
+        q.setRangeText("\u001e", q.selectionStart, q.selectionEnd, "end");
+        wait();
       }
     });
+    // Some keyboards (and test drivers) still send the Enter's keypress,
+    // which submits the form implicitly: the submit handler below waits too.
+    q.addEventListener("keypress", function (e) {
+      if (e.key === "Enter" && isScan()) e.preventDefault();
+    });
     q.addEventListener("input", function () {
-      if (timer && isScan()) {
-        clearTimeout(timer);
-        timer = setTimeout(function () { q.form.submit(); }, 400);
-      }
+      clearTimeout(timer); // more is coming: wait for its Enter
+      timer = null;
+    });
+    var button = q.form.querySelector('button[type="submit"]');
+    if (button) button.addEventListener("click", function () { clicked = true; });
+    q.form.addEventListener("submit", function (e) {
+      if (!isScan() || q.form.method === "post") return;
+      e.preventDefault();
+      if (clicked) { submitScan(); } else { wait(); }
+      clicked = false;
     });
   }
 
