@@ -233,7 +233,10 @@ func TestImportRealFiles(t *testing.T) {
 			res, err := e.svc.Import(ctx, registrar, sqlite.ImportOptions{Layout: layout, File: layout + ".csv",
 				Open: openSample(layout + ".csv"), MaxReject: 0.05})
 			if err != nil {
-				t.Fatalf("%v; %+v", err, res.Report.Rejections)
+				if res.Report != nil {
+					t.Fatalf("%v; %+v", err, res.Report.Rejections)
+				}
+				t.Fatal(err)
 			}
 			if res.Added == 0 || res.Added+res.Report.Rejected != res.Rows {
 				t.Fatalf("%+v", res.VoterImport)
