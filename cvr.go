@@ -1,6 +1,7 @@
 package vigil
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -362,4 +363,73 @@ func prefixField(err error, prefix string) error {
 		c.Field = prefix
 	}
 	return &c
+}
+
+// Tabulation events (issue 6). Names are noun.verb and never change.
+const (
+	// EventElectionImported replaces the election definition CVRs are
+	// counted against. Payload: ElectionImport.
+	EventElectionImported EventType = "election.imported"
+	// EventCVRsImported carries one batch of an import's cast vote records
+	// (thousands per entry). An import's records count only once its last
+	// batch (Last set) is in the log, so a partial import publishes nothing.
+	// Payload: CVRBatch.
+	EventCVRsImported EventType = "cvrs.imported"
+	// EventManifestImported replaces the ballot manifest. Payload:
+	// ManifestImport.
+	EventManifestImported EventType = "manifest.imported"
+	// EventResultsPublished makes the results readable by everyone, as
+	// counted at Checkpoint. Payload: ResultsPublication.
+	EventResultsPublished EventType = "results.published"
+	// EventReconciliationDiscrepancy records a precinct or polling place
+	// whose check-ins, counted ballots and manifest disagree by more than
+	// the threshold, for the detection engine. Payload: Discrepancy.
+	EventReconciliationDiscrepancy EventType = "reconciliation.discrepancy"
+)
+
+// ElectionImport is the payload of election.imported.
+type ElectionImport struct {
+	File     string   `json:"file"`
+	Election Election `json:"election"`
+}
+
+// CVRBatch is the payload of cvrs.imported: part Part of import Import.
+type CVRBatch struct {
+	Import  string           `json:"import"` // shared by every batch of one import
+	Format  string           `json:"format"`
+	Files   []string         `json:"files"`
+	County  string           `json:"county,omitempty"`
+	Part    int              `json:"part"`            // 1-based
+	Last    bool             `json:"last,omitempty"`  // the import is complete with this batch
+	Total   int              `json:"total,omitempty"` // on the last batch: records in the whole import
+	Records []CastVoteRecord `json:"records"`
+}
+
+// ManifestImport is the payload of manifest.imported.
+type ManifestImport struct {
+	File    string          `json:"file"`
+	County  string          `json:"county,omitempty"`
+	Batches []ManifestBatch `json:"batches"`
+}
+
+// ResultsPublication is the payload of results.published.
+type ResultsPublication struct {
+	Checkpoint string `json:"checkpoint"` // the log checkpoint the published count was computed at
+	Ballots    int64  `json:"ballots"`
+	// Results is the published count (tabulate.Results as JSON), so that
+	// what was published is read back exactly, whatever arrives later.
+	Results json.RawMessage `json:"results"`
+}
+
+// Discrepancy is one reconciliation line whose numbers disagree: pollbook
+// check-ins (provisional ballots apart) against CVRs counted and the
+// manifest. Kind is "precinct" or "place".
+type Discrepancy struct {
+	Kind         string `json:"kind"`
+	ID           string `json:"id"`
+	CheckIns     int    `json:"checkIns"`
+	Provisionals int    `json:"provisionals"`
+	Ballots      int    `json:"ballots"`            // CVRs counted
+	Manifest     int    `json:"manifest,omitempty"` // manifest ballots, when batches map to it
+	Difference   int    `json:"difference"`         // Ballots - CheckIns
 }

@@ -102,37 +102,37 @@ func (e VVSGEdition) Valid() bool {
 // Certification records the federal (EAC) certification of the voting
 // system a device belongs to, and the state's own certification.
 type Certification struct {
-	System  string              // EAC product name, e.g. "EVS" or "Verity Voting"
-	Version string              // certified system version, e.g. "6.2.0.0"
-	VVSG    VVSGEdition         // standard the system was tested to
-	Status  CertificationStatus // as last seen on the EAC record
-	State   string              // state certification reference, free text
+	System  string              `json:"system"`           // EAC product name, e.g. "EVS" or "Verity Voting"
+	Version string              `json:"version"`          // certified system version, e.g. "6.2.0.0"
+	VVSG    VVSGEdition         `json:"vvsg,omitempty"`   // standard the system was tested to
+	Status  CertificationStatus `json:"status,omitempty"` // as last seen on the EAC record
+	State   string              `json:"state,omitempty"`  // state certification reference, free text
 }
 
 // Device is one piece of voting technology, or, when Quantity > 1, a batch
 // of identical units bought together that share one record.
 type Device struct {
-	ID           DeviceID
-	Kind         DeviceKind
-	Manufacturer string
-	Model        string
-	Serial       string
-	AssetTag     string
-	Jurisdiction string // the owning jurisdiction: a county name or a FIPS code
-	Location     string // where it is kept or deployed
+	ID           DeviceID   `json:"id"`
+	Kind         DeviceKind `json:"kind"`
+	Manufacturer string     `json:"manufacturer"`
+	Model        string     `json:"model"`
+	Serial       string     `json:"serial,omitempty"`
+	AssetTag     string     `json:"asset_tag,omitempty"`
+	Jurisdiction string     `json:"jurisdiction"`       // the owning jurisdiction: a county name or a FIPS code
+	Location     string     `json:"location,omitempty"` // where it is kept or deployed
 	// Acquired is the acquisition date; the zero time means unknown. When
 	// only a year is known it is January 1 of that year.
-	Acquired        time.Time
-	CostCents       int64 // acquisition cost per unit, in US cents
-	Quantity        int   // units this record stands for; 0 means 1
-	OS              string
-	OSVersion       string
-	FirmwareVersion string
-	SoftwareVersion string
-	Certification   Certification
-	Status          DeviceStatus
-	Seals           []string // tamper-evident seal numbers currently applied
-	Notes           string
+	Acquired        time.Time     `json:"acquired,omitzero"`
+	CostCents       int64         `json:"cost_cents,omitempty"` // acquisition cost per unit, in US cents
+	Quantity        int           `json:"quantity,omitempty"`   // units this record stands for; 0 means 1
+	OS              string        `json:"os,omitempty"`
+	OSVersion       string        `json:"os_version,omitempty"`
+	FirmwareVersion string        `json:"firmware_version,omitempty"`
+	SoftwareVersion string        `json:"software_version,omitempty"`
+	Certification   Certification `json:"certification"`
+	Status          DeviceStatus  `json:"status"`
+	Seals           []string      `json:"seals,omitempty"` // tamper-evident seal numbers currently applied
+	Notes           string        `json:"notes,omitempty"`
 }
 
 // Units returns the number of units the record stands for (at least 1).
@@ -221,13 +221,13 @@ func (d Device) Validate() error {
 // Transfers are events in the log, not columns of the inventory: the
 // inventory shows only where a device is now and which seals are on it.
 type CustodyTransfer struct {
-	Device DeviceID
-	Time   time.Time
-	From   string   // location or person handing over
-	To     string   // location or person receiving
-	By     string   // who carried it
-	Seals  []string // seal numbers verified intact at hand-over
-	Note   string
+	Device DeviceID  `json:"device"`
+	Time   time.Time `json:"time"`
+	From   string    `json:"from"`            // location or person handing over
+	To     string    `json:"to"`              // location or person receiving
+	By     string    `json:"by"`              // who carried it
+	Seals  []string  `json:"seals,omitempty"` // seal numbers verified intact at hand-over
+	Note   string    `json:"note,omitempty"`
 }
 
 // Validate checks a transfer before it is recorded.
@@ -296,14 +296,14 @@ const (
 // (for example ">=5.10.0 <5.10.50.85 || 5.4.x"). When Affected is empty and
 // Fixed is set, every version below Fixed is affected.
 type Advisory struct {
-	ID           string
-	Manufacturer string
-	Model        string // empty or "*" means every model of the manufacturer
-	Component    AdvisoryComponent
-	Affected     string
-	Severity     AdvisorySeverity
-	Fixed        string // first fixed version, if any
-	Summary      string
+	ID           string            `json:"id"`
+	Manufacturer string            `json:"manufacturer"`
+	Model        string            `json:"model,omitempty"` // empty or "*" means every model of the manufacturer
+	Component    AdvisoryComponent `json:"component,omitempty"`
+	Affected     string            `json:"affected_versions,omitempty"`
+	Severity     AdvisorySeverity  `json:"severity"`
+	Fixed        string            `json:"fixed_version,omitempty"` // first fixed version, if any
+	Summary      string            `json:"summary,omitempty"`
 }
 
 // Validate checks the fields every advisory needs. The version range syntax
@@ -360,3 +360,70 @@ func joinDeviceKinds() string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// Event types of the equipment register. Never rename one.
+const (
+	// EventDeviceRegistered: a device entered the inventory; a DeviceRecord.
+	EventDeviceRegistered EventType = "device.registered"
+	// EventDeviceChanged: a device's record was replaced; a DeviceRecord
+	// holding the whole new record.
+	EventDeviceChanged EventType = "device.changed"
+	// EventCustodyTransferred: a device changed hands; a CustodyTransfer
+	// (who, when, from where to where, which seals were intact).
+	EventCustodyTransferred EventType = "custody.transferred"
+	// EventAdvisoryImported: a security advisory was imported or replaced;
+	// an Advisory.
+	EventAdvisoryImported EventType = "advisory.imported"
+	// EventUnitCostSet: the replacement cost of a kind or model changed; a
+	// UnitCost.
+	EventUnitCostSet EventType = "equipment.cost_set"
+	// EventMinimumVersionSet: the minimum vigil version a pollbook device
+	// must run; a MinimumVersion.
+	EventMinimumVersionSet EventType = "equipment.minimum_set"
+	// EventDeviceRefused: a device was refused at sync (below the minimum
+	// version, unsupported OS, or affected by an advisory); a
+	// DeviceRefusal. Detection rules alert on it.
+	EventDeviceRefused EventType = "device.refused"
+)
+
+// DeviceRecord is the payload of device.registered and device.changed.
+// County is the county id the device's jurisdiction resolved to when it
+// was recorded ("" when it matched no county: only state-wide roles see it).
+type DeviceRecord struct {
+	Device Device `json:"device"`
+	County string `json:"county"`
+	File   string `json:"file,omitempty"` // the import file, when imported
+}
+
+// UnitCost is the payload of equipment.cost_set: the replacement price of
+// one unit of a kind (Model empty) or of a model. Cents 0 removes the price.
+type UnitCost struct {
+	Kind         DeviceKind `json:"kind,omitempty"`
+	Manufacturer string     `json:"manufacturer,omitempty"`
+	Model        string     `json:"model,omitempty"`
+	Cents        int64      `json:"cents"`
+}
+
+// MinimumVersion is the payload of equipment.minimum_set. An empty Version
+// removes the minimum.
+type MinimumVersion struct {
+	Version string `json:"version"`
+}
+
+// DeviceRefusal is the payload of device.refused.
+type DeviceRefusal struct {
+	Device  string   `json:"device"`
+	Version string   `json:"version"`
+	OS      string   `json:"os"`
+	Site    Scope    `json:"site,omitempty"`
+	Codes   []string `json:"codes"`
+	Reasons []string `json:"reasons"`
+}
+
+// VigilProduct names vigil's own pollbook in advisories: an advisory whose
+// manufacturer is "vigil" (and model empty, "*" or "pollbook") is checked
+// against the version every pollbook device reports at sync.
+const (
+	VigilManufacturer = "vigil"
+	VigilPollbook     = "pollbook"
+)

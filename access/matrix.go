@@ -47,6 +47,10 @@ const (
 	ActionProvisionalIssue   Action = "provisional.issue"   // issue a provisional ballot at the place
 	ActionPollbookAdjudicate Action = "pollbook.adjudicate" // accept or reject provisionals; record mail ballots
 	ActionTurnoutRead        Action = "turnout.read"        // live turnout and check-in rate
+	ActionTabulationImport   Action = "tabulation.import"   // upload an election definition, CVRs, a ballot manifest
+	ActionTabulationRead     Action = "tabulation.read"     // unpublished tallies and reconciliation
+	ActionResultsPublish     Action = "results.publish"     // publish the current count
+	ActionResultsRead        Action = "results.read"        // published results (public; nothing before publication)
 
 	// Recovery (backup/, paper/).
 	ActionBackupRun     Action = "backup.run"     // write an encrypted backup of the whole node (recovery)
@@ -68,6 +72,12 @@ const (
 	ActionIncidentReport    Action = "incident.report"    // a campaign reports an incident
 	ActionIncidentRead      Action = "incident.read"      // incident reports and their status
 	ActionIncidentUpdate    Action = "incident.update"    // change an incident's status, with a note
+
+	// Voting equipment (vigil equipment.go, package equipment). Managers edit devices in their county; costs need the state scope.
+	ActionEquipmentRead   Action = "equipment.read"         // inventory, chain of custody, outdated devices, replacement plan
+	ActionEquipmentWrite  Action = "equipment.write"        // import and edit devices, record custody transfers, set unit costs
+	ActionEquipmentPolicy Action = "equipment.policy"       // import security advisories; set the minimum pollbook version
+	ActionDeviceCheck     Action = "equipment.device_check" // a pollbook device reports its version at sync and may be refused
 )
 
 // Rule grants an action to a role. Scoped rules are checked against the
@@ -118,6 +128,10 @@ var Matrix = map[Action]Rule{
 	ActionProvisionalIssue:   {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
 	ActionPollbookAdjudicate: {Roles: []vigil.Role{vigil.RoleCountyAdmin}, Scoped: true, Write: true},
 	ActionTurnoutRead:        {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleObserver}, Scoped: true},
+	ActionTabulationImport:   {Roles: []vigil.Role{vigil.RoleTabulator, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionTabulationRead:     {Roles: []vigil.Role{vigil.RoleTabulator, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleOperator}, Scoped: true},
+	ActionResultsPublish:     {Roles: []vigil.Role{vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionResultsRead:        {Public: true},
 
 	ActionBackupRun:     {Roles: []vigil.Role{vigil.RoleStateAdmin, vigil.RoleOperator}, Write: true},
 	ActionBackupVerify:  {Roles: []vigil.Role{vigil.RoleStateAdmin, vigil.RoleSecurityOfficer, vigil.RoleOperator}},
@@ -138,6 +152,12 @@ var Matrix = map[Action]Rule{
 	ActionIncidentReport:    {Roles: []vigil.Role{vigil.RoleCampaignStaff}, Scoped: true, Write: true},
 	ActionIncidentRead:      {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer}, Scoped: true},
 	ActionIncidentUpdate:    {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer}, Scoped: true, Write: true},
+
+	// Voting equipment: least privilege; security officers and admins read, managers edit in their county.
+	ActionEquipmentRead:   {Roles: []vigil.Role{vigil.RoleEquipmentManager, vigil.RoleStateAdmin, vigil.RoleCountyAdmin, vigil.RoleSecurityOfficer, vigil.RoleOperator}, Scoped: true},
+	ActionEquipmentWrite:  {Roles: []vigil.Role{vigil.RoleEquipmentManager, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionEquipmentPolicy: {Roles: []vigil.Role{vigil.RoleSecurityOfficer, vigil.RoleOperator}, Write: true},
+	ActionDeviceCheck:     {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
 }
 
 // Actions lists the matrix's actions, sorted.

@@ -26,8 +26,11 @@ var menu = []struct {
 	{access.ActionIncidentRead, "/incidents", "Incidents"},
 	{access.ActionFirmRead, "/firms", "Security firms"},
 	{access.ActionAlertRead, "/alerts", "Alerts"},
+	{access.ActionEquipmentRead, "/equipment", "Equipment"},
 	{access.ActionUserRead, "/admin/users", "Users and roles"},
 	{access.ActionLogRead, "/log", "Event log"},
+	{access.ActionTabulationRead, "/tabulation", "Tabulation"},
+	{access.ActionResultsRead, "/results", "Results"},
 }
 
 // navFor lists the pages the user's roles can open now.

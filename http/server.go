@@ -187,4 +187,6 @@ func (s *Server) registerRoutes() {
 	s.registerCampaigns()
 	s.registerVoterRoll()
 	s.registerPollbook()
+	s.registerEquipment()
+	s.registerResults()
 }

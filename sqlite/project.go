@@ -35,6 +35,8 @@ func NewProjector(db *DB, origin string) *Projector {
 	registerAlerts(p.appliers)
 	registerCampaigns(p.appliers)
 	registerPollbook(p.appliers)
+	registerEquipment(p.appliers)
+	registerTabulation(p.appliers)
 	return p
 }
 

@@ -17,6 +17,7 @@ func (m *Main) benchCmd() *cobra.Command {
 	c.AddCommand(m.benchDetectCmd())
 	c.AddCommand(m.benchVotersCmd())
 	c.AddCommand(m.benchBackupCmd())
+	c.AddCommand(m.benchTallyCmd())
 	return c
 }
 

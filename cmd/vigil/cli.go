@@ -81,7 +81,9 @@ func (m *Main) newRoot() *cobra.Command {
 		m.verifyCmd(), m.benchCmd())
 	root.AddCommand(m.backupCmd(), m.restoreCmd(), m.drillCmd(), m.paperCmd())
 	root.AddCommand(m.votersCmd())
+	root.AddCommand(m.equipmentCmd())
 	root.AddCommand(m.detectCmd(), m.alertsCmd())
+	root.AddCommand(m.electionCmd(), m.cvrsCmd(), m.manifestCmd(), m.tallyCmd(), m.resultsCmd(), m.reconcileCmd())
 	// Commands that compute from files only (no data directory).
 	for _, c := range []*cobra.Command{newAuditCmd(), newCampaignCmd()} {
 		for _, leaf := range leafCommands(c) {
