@@ -55,11 +55,12 @@ func (s StreamSet) configs() []jetstream.StreamConfig {
 func CreateStreams(ctx context.Context, js jetstream.JetStream, set StreamSet) error {
 	const op = "nats.create_streams"
 	for _, cfg := range set.configs() {
-		if _, err := js.CreateStream(ctx, cfg); err != nil {
+		err := whilePlacing(ctx, func() error { _, err := js.CreateStream(ctx, cfg); return err })
+		if err != nil {
 			return vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("creating stream %s: %w", cfg.Name, err))
 		}
 	}
-	_, err := js.CreateKeyValue(ctx, sessionsConfig(set.Replicas))
+	err := whilePlacing(ctx, func() error { _, err := js.CreateKeyValue(ctx, sessionsConfig(set.Replicas)); return err })
 	if err != nil {
 		return vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("creating bucket %s: %w", SessionsBucket, err))
 	}
@@ -144,3 +145,26 @@ func SecretsFingerprint(ctx context.Context, js jetstream.JetStream) (string, er
 	}
 	return st.CachedInfo().Config.Metadata[secretsMetadata], nil
 }
+
+// whilePlacing retries create while a cluster that is still forming has
+// too few peers online to place replicas (for up to 30 s).
+func whilePlacing(ctx context.Context, create func() error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := create()
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode != errCodeNoPeers ||
+			time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// errCodeNoPeers is JetStream's "no suitable peers for placement"
+// (nats-server's JSClusterNoPeersErr), which nats.go does not name.
+const errCodeNoPeers jetstream.ErrorCode = 10005
