@@ -25,6 +25,10 @@ const (
 
 var errPunycode = errors.New("punycode: invalid input")
 
+// maxPunyRunes bounds labels both ways; DNS labels are at most 63 octets,
+// so nothing real comes near it.
+const maxPunyRunes = 256
+
 func pcAdapt(delta, numPoints int, first bool) int {
 	if first {
 		delta /= pcDamp
@@ -63,6 +67,9 @@ func punyEncode(s string) (string, error) {
 		return "", errPunycode
 	}
 	runes := []rune(s)
+	if len(runes) > maxPunyRunes {
+		return "", errPunycode // the decoder's bound, so every encoding decodes
+	}
 	var out []byte
 	for _, r := range runes {
 		if r < 0x80 {
@@ -175,7 +182,7 @@ func punyDecode(s string) (string, error) {
 		copy(out[i+1:], out[i:])
 		out[i] = rune(n)
 		i++
-		if len(out) > 256 {
+		if len(out) > maxPunyRunes {
 			return "", errPunycode
 		}
 	}
