@@ -174,13 +174,7 @@ func writeNCFile(path string, rows int) ([]vigil.Voter, error) {
 	}
 	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
-	for i, c := range l.Columns {
-		if i > 0 {
-			w.WriteByte('\t')
-		}
-		w.WriteString(c.Name)
-	}
-	w.WriteString("\r\n")
+	voter.WriteHeader(w, l)
 	var sample []vigil.Voter
 	const chunk = 100_000
 	for done := 0; done < rows; done += chunk {
@@ -188,7 +182,7 @@ func writeNCFile(path string, rows int) ([]vigil.Voter, error) {
 		for i := range roll.Voters {
 			v := &roll.Voters[i]
 			v.ID = vigil.VoterID("BN" + strconv.Itoa(done+i+1))
-			writeNCRow(w, l, v)
+			voter.WriteRow(w, l, v)
 			if i%1000 == 0 {
 				sample = append(sample, *v)
 			}
@@ -198,65 +192,6 @@ func writeNCFile(path string, rows int) ([]vigil.Voter, error) {
 		return nil, err
 	}
 	return sample, f.Close()
-}
-
-func writeNCRow(w *bufio.Writer, l voter.Layout, v *vigil.Voter) {
-	district := func(typ vigil.DistrictType) string {
-		for _, d := range v.Districts {
-			if d.Type == typ {
-				return d.Code
-			}
-		}
-		return ""
-	}
-	for j, c := range l.Columns {
-		if j > 0 {
-			w.WriteByte('\t')
-		}
-		var s string
-		switch c.Field {
-		case voter.FieldID:
-			s = string(v.ID)
-		case voter.FieldCounty:
-			s = v.County
-		case voter.FieldStatus:
-			s = map[vigil.StatusCode]string{vigil.StatusActive: "A", vigil.StatusInactive: "I"}[v.Status.Code]
-		case voter.FieldLast:
-			s = v.Name.Last
-		case voter.FieldFirst:
-			s = v.Name.First
-		case voter.FieldMiddle:
-			s = v.Name.Middle
-		case voter.FieldSuffix:
-			s = v.Name.Suffix
-		case voter.FieldResLine1:
-			s = v.Residence.Line1
-		case voter.FieldResCity:
-			s = v.Residence.City
-		case voter.FieldResState:
-			s = v.Residence.State
-		case voter.FieldResZIP:
-			s = v.Residence.ZIP
-		case voter.FieldParty:
-			s = v.Party
-		case voter.FieldGender:
-			s = v.Gender
-		case voter.FieldBirthYear:
-			s = strconv.Itoa(v.BirthDate.Year)
-		case voter.FieldRegistered:
-			s = fmt.Sprintf("%02d/%02d/%04d", v.Registered.Month, v.Registered.Day, v.Registered.Year)
-		case voter.FieldPrecinct:
-			s = v.Precinct
-		case "district.congressional":
-			s = district(vigil.DistrictCongressional)
-		case "district.state-house":
-			s = district(vigil.DistrictStateHouse)
-		case "district.state-senate":
-			s = district(vigil.DistrictStateSenate)
-		}
-		w.WriteString(s)
-	}
-	w.WriteString("\r\n")
 }
 
 // sqliteAnchor times the sqlite3 shell importing the same file into a

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
-	vnats "github.com/vigil-elections/vigil/nats"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -246,5 +245,3 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request, rq *request) 
 		"checkpoints_verified": rep.Checkpoints, "problems": rep.Problems, "first_bad_index": rep.FirstBad,
 		"root": hashString(rep.Root)})
 }
-
-var _ = vnats.EventsStream

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -289,7 +290,7 @@ func decodeJSON(r *http.Request, v any) error {
 		var field string
 		var te *json.UnmarshalTypeError
 		switch {
-		case asType(err, &te):
+		case errors.As(err, &te):
 			field = te.Field
 			return vigil.FieldError("http.decode", field, "has the wrong type (want %s)", te.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):

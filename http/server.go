@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vigil-elections/vigil"
@@ -161,13 +162,19 @@ func parseTemplates() (map[string]*template.Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Files starting with "_" are partials shared by several pages.
+	partials, err := fs.Glob(templateFS, "html/templates/_*.html")
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*template.Template{}
 	for _, p := range pages {
 		name := p[len("html/templates/"):]
-		if name == "layout.html" {
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "html/templates/layout.html", p)
+		files := append([]string{"html/templates/layout.html", p}, partials...)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, err
 		}

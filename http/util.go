@@ -2,13 +2,10 @@ package http
 
 import (
 	"encoding/base64"
-	"errors"
 	"io/fs"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
-
-func asType[T error](err error, target *T) bool { return errors.As(err, target) }
 
 func mustSub(f fs.FS, dir string) fs.FS {
 	sub, err := fs.Sub(f, dir)

@@ -13,7 +13,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -353,5 +352,3 @@ func (n *Node) fail(err error) {
 
 // Origin of the log in checkpoints: the log id fixed at creation.
 func (n *Node) CheckpointOrigin() string { return "vigil.log/" + n.Log.LogID }
-
-var errStop = fmt.Errorf("stop")

@@ -44,7 +44,8 @@ func (n *Node) startOwner(ctx context.Context) error {
 	if err := n.checkTreeTail(ctx); err != nil {
 		return err
 	}
-	if err := n.checkStoredCheckpoint(); err != nil {
+	ckptSize, err := n.checkStoredCheckpoint()
+	if err != nil {
 		return err
 	}
 	cursor, err := n.DB.Cursor(ctx, n.origin)
@@ -74,7 +75,7 @@ func (n *Node) startOwner(ctx context.Context) error {
 		return err
 	}
 	size, _ := n.Tree.Root()
-	n.lastCkp = n.storedCheckpointSize()
+	n.lastCkp = ckptSize
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.wg.Add(3)
@@ -138,43 +139,31 @@ func (n *Node) checkTreeTail(ctx context.Context) error {
 }
 
 // checkStoredCheckpoint checks the last checkpoint this node signed against
-// the tree. A mismatch means the history was rewritten.
-func (n *Node) checkStoredCheckpoint() error {
+// the tree and returns its size. A mismatch means the history was rewritten.
+func (n *Node) checkStoredCheckpoint() (int64, error) {
 	b, err := os.ReadFile(ckptPath(n.Dir))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return vigil.Wrap("node.start", vigil.Other, err)
+		return 0, vigil.Wrap("node.start", vigil.Other, err)
 	}
 	c, err := ledger.OpenCheckpoint(b, note.VerifierList(n.Signer.Verifier))
 	if err != nil {
-		return vigil.Errorf(vigil.Integrity, "node.start", "the stored checkpoint does not verify: %v", err)
+		return 0, vigil.Errorf(vigil.Integrity, "node.start", "the stored checkpoint does not verify: %v", err)
 	}
 	if c.Size > n.Tree.Size() {
-		return nil // the tree file is behind (rebuilt); checked again at the next checkpoint
+		return c.Size, nil // the tree file is behind (rebuilt); checked again at the next checkpoint
 	}
 	root, err := n.Tree.RootAt(c.Size)
 	if err != nil {
-		return vigil.Wrap("node.start", vigil.Other, err)
+		return 0, vigil.Wrap("node.start", vigil.Other, err)
 	}
 	if root != c.Root {
-		return vigil.Errorf(vigil.Integrity, "node.start",
+		return 0, vigil.Errorf(vigil.Integrity, "node.start",
 			"the log's first %d entries no longer match the signed checkpoint: history was rewritten; run `vigil log verify`", c.Size)
 	}
-	return nil
-}
-
-func (n *Node) storedCheckpointSize() int64 {
-	b, err := os.ReadFile(ckptPath(n.Dir))
-	if err != nil {
-		return 0
-	}
-	c, err := ledger.OpenCheckpoint(b, note.VerifierList(n.Signer.Verifier))
-	if err != nil {
-		return 0
-	}
-	return c.Size
+	return c.Size, nil
 }
 
 // process adds entries to the tree and the projections.

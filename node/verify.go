@@ -119,7 +119,7 @@ func (n *Node) VerifyLog(ctx context.Context, external []byte) (LogReport, error
 	if last > 0 && msgs != last-first+1 {
 		bad(-1, "the stored log holds %d entries for sequences %d..%d: %d are missing", msgs, first, last, last-first+1-msgs)
 	}
-	tree := n.treeForVerify()
+	tree := n.Tree // nil for a client of the owning process
 	var h ledger.Hasher
 	next := 0
 	err = n.Log.Read(ctx, first, last, func(seq uint64, data []byte) error {
@@ -175,13 +175,6 @@ func firstBadBefore(good []namedCheckpoint, size int64) int64 {
 		return 0
 	}
 	return min(good[len(good)-1].Size, size-1)
-}
-
-func (n *Node) treeForVerify() *ledger.Tree {
-	if n.Tree != nil {
-		return n.Tree
-	}
-	return nil
 }
 
 // VerifyProjections rebuilds every projection from the log into a scratch

@@ -2,7 +2,6 @@ package voter_test
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"runtime"
 	"testing"
@@ -20,73 +19,9 @@ func MustNCFile(t testing.TB, voters []vigil.Voter) []byte {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	for i, c := range l.Columns {
-		if i > 0 {
-			b.WriteByte('\t')
-		}
-		b.WriteString(c.Name)
-	}
-	b.WriteString("\r\n")
-	district := func(v *vigil.Voter, typ vigil.DistrictType) string {
-		for _, d := range v.Districts {
-			if d.Type == typ {
-				return d.Code
-			}
-		}
-		return ""
-	}
+	voter.WriteHeader(&b, l)
 	for i := range voters {
-		v := &voters[i]
-		for j, c := range l.Columns {
-			if j > 0 {
-				b.WriteByte('\t')
-			}
-			var s string
-			switch c.Field {
-			case voter.FieldID:
-				s = string(v.ID)
-			case voter.FieldCounty:
-				s = v.County
-			case voter.FieldStatus:
-				s = map[vigil.StatusCode]string{vigil.StatusActive: "A", vigil.StatusInactive: "I"}[v.Status.Code]
-			case voter.FieldLast:
-				s = v.Name.Last
-			case voter.FieldFirst:
-				s = v.Name.First
-			case voter.FieldMiddle:
-				s = v.Name.Middle
-			case voter.FieldSuffix:
-				s = v.Name.Suffix
-			case voter.FieldResLine1:
-				s = v.Residence.Line1
-			case voter.FieldResCity:
-				s = v.Residence.City
-			case voter.FieldResState:
-				s = v.Residence.State
-			case voter.FieldResZIP:
-				s = v.Residence.ZIP
-			case voter.FieldParty:
-				s = v.Party
-			case voter.FieldGender:
-				s = v.Gender
-			case voter.FieldBirthYear:
-				s = fmt.Sprint(v.BirthDate.Year)
-			case voter.FieldRegistered:
-				s = fmt.Sprintf("%02d/%02d/%04d", v.Registered.Month, v.Registered.Day, v.Registered.Year)
-			case voter.FieldPrecinct:
-				s = v.Precinct
-			case "district.congressional":
-				s = district(v, vigil.DistrictCongressional)
-			case "district.state-house":
-				s = district(v, vigil.DistrictStateHouse)
-			case "district.state-senate":
-				s = district(v, vigil.DistrictStateSenate)
-			case voter.FieldIgnore:
-				s = "X"
-			}
-			b.WriteString(s)
-		}
-		b.WriteString("\r\n")
+		voter.WriteRow(&b, l, &voters[i])
 	}
 	return b.Bytes()
 }
