@@ -23,7 +23,6 @@ const (
 // pollbook.go; the clock-skew rule reads an optional device_time in the
 // check-in payload.)
 const (
-	EventDeviceEnrolled            EventType = "device.enrolled"             // a pollbook device enrolled
 	EventMirrorChecked             EventType = "mirror.checked"              // a mirror checked a checkpoint; payload lag_seconds
 	EventBackupCompleted           EventType = "backup.completed"            // a backup was written
 	EventLogCheckpointInconsistent EventType = "log.checkpoint_inconsistent" // a consistency proof failed: history rewritten or forked

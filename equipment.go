@@ -384,7 +384,89 @@ const (
 	// version, unsupported OS, or affected by an advisory); a
 	// DeviceRefusal. Detection rules alert on it.
 	EventDeviceRefused EventType = "device.refused"
+	// EventLifecycleRuleSet: a lifecycle rule was set or removed (the
+	// expected life of a kind, an OS end-of-support date, a withdrawn
+	// certification); a LifecycleRule. Rules override the defaults.
+	EventLifecycleRuleSet EventType = "equipment.rule_set"
 )
+
+// Lifecycle rule kinds (LifecycleRule.Rule).
+const (
+	RuleLife      = "life"      // expected life of a device kind, in years
+	RuleOSEnd     = "os"        // end of security updates of an operating system
+	RuleWithdrawn = "withdrawn" // a federal certification withdrawn or revoked
+)
+
+// LifecycleRule is the payload of equipment.rule_set: one edit of the
+// lifecycle rules. Remove deletes an earlier edit of the same rule (the
+// default, if any, applies again).
+type LifecycleRule struct {
+	Rule string `json:"rule"` // life | os | withdrawn
+	// life: Kind ("" is every kind without its own entry) and Years.
+	Kind  DeviceKind `json:"kind,omitempty"`
+	Years int        `json:"years,omitempty"`
+	// os: the OS name as devices report it ("Windows 11 23H2") and End,
+	// the first day without security updates.
+	OS string `json:"os,omitempty"`
+	// withdrawn: the certified System, Version ("" every version), the
+	// Date it was withdrawn and why.
+	System  string `json:"system,omitempty"`
+	Version string `json:"version,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	// End (os) or the withdrawal date (withdrawn).
+	Date   Date `json:"date,omitzero"`
+	Remove bool `json:"remove,omitempty"`
+}
+
+// Key names the rule a LifecycleRule edits: a later edit with the same key
+// replaces it.
+func (r LifecycleRule) Key() string {
+	switch r.Rule {
+	case RuleLife:
+		return "life:" + string(r.Kind)
+	case RuleOSEnd:
+		return "os:" + strings.ToLower(strings.Join(strings.Fields(r.OS), " "))
+	default:
+		return "withdrawn:" + strings.ToLower(strings.TrimSpace(r.System)) + "@" + strings.ToLower(strings.TrimSpace(r.Version))
+	}
+}
+
+// Validate checks a rule edit.
+func (r LifecycleRule) Validate() error {
+	const op = "equipment.rule"
+	switch r.Rule {
+	case RuleLife:
+		if r.Kind != "" && !r.Kind.Valid() {
+			return FieldError(op, "kind", "unknown device kind %q; use one of %s", r.Kind, joinDeviceKinds())
+		}
+		if !r.Remove && (r.Years < 1 || r.Years > 50) {
+			return FieldError(op, "years", "expected life must be 1-50 years")
+		}
+	case RuleOSEnd:
+		if err := validEquipmentText(op, "os", r.OS, 128, true); err != nil {
+			return err
+		}
+		if !r.Remove && r.Date.IsZero() {
+			return FieldError(op, "date", "give the first day without security updates (YYYY-MM-DD)")
+		}
+	case RuleWithdrawn:
+		if err := validEquipmentText(op, "system", r.System, 128, true); err != nil {
+			return err
+		}
+		if err := validEquipmentText(op, "version", r.Version, 64, false); err != nil {
+			return err
+		}
+		if !r.Remove && r.Date.IsZero() {
+			return FieldError(op, "date", "give the date the certification was withdrawn (YYYY-MM-DD)")
+		}
+		if err := validEquipmentText(op, "reason", r.Reason, 256, false); err != nil {
+			return err
+		}
+	default:
+		return FieldError(op, "rule", "unknown rule %q; use life, os or withdrawn", r.Rule)
+	}
+	return nil
+}
 
 // DeviceRecord is the payload of device.registered and device.changed.
 // County is the county id the device's jurisdiction resolved to when it

@@ -78,6 +78,9 @@ const (
 	ActionEquipmentWrite  Action = "equipment.write"        // import and edit devices, record custody transfers, set unit costs
 	ActionEquipmentPolicy Action = "equipment.policy"       // import security advisories; set the minimum pollbook version
 	ActionDeviceCheck     Action = "equipment.device_check" // a pollbook device reports its version at sync and may be refused
+	ActionDeviceRead      Action = "device.read"            // enrolled pollbook devices: site, version, OS, status
+	ActionDeviceManage    Action = "device.manage"          // issue one-time enrolment codes; revoke a device
+	ActionDeviceEnrol     Action = "device.enrol"           // redeem an enrolment code on the device itself
 )
 
 // Rule grants an action to a role. Scoped rules are checked against the
@@ -158,6 +161,9 @@ var Matrix = map[Action]Rule{
 	ActionEquipmentWrite:  {Roles: []vigil.Role{vigil.RoleEquipmentManager, vigil.RoleOperator}, Scoped: true, Write: true},
 	ActionEquipmentPolicy: {Roles: []vigil.Role{vigil.RoleSecurityOfficer, vigil.RoleOperator}, Write: true},
 	ActionDeviceCheck:     {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
+	ActionDeviceRead:      {Roles: []vigil.Role{vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleSecurityOfficer, vigil.RoleEquipmentManager, vigil.RoleOperator}, Scoped: true},
+	ActionDeviceManage:    {Roles: []vigil.Role{vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionDeviceEnrol:     {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
 }
 
 // Actions lists the matrix's actions, sorted.

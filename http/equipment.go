@@ -47,6 +47,10 @@ func (s *Server) registerEquipment() {
 	s.handle("POST /api/v1/equipment/advisories", access.ActionEquipmentPolicy, nil, h.apiAdvisories)
 	s.handle("POST /api/v1/equipment/minimum", access.ActionEquipmentPolicy, nil, h.apiMinimum)
 	s.handle("POST /api/v1/equipment/device-check", access.ActionDeviceCheck, nil, h.apiDeviceCheck)
+	s.handle("GET /equipment/rules", access.ActionEquipmentRead, nil, h.rulesPage)
+	s.handle("POST /equipment/rules", access.ActionEquipmentPolicy, nil, h.rulesForm)
+	s.handle("GET /api/v1/equipment/rules", access.ActionEquipmentRead, nil, h.apiRules)
+	s.handle("POST /api/v1/equipment/rules", access.ActionEquipmentPolicy, nil, h.apiSetRule)
 }
 
 // countyTarget is the scope a device's county stands for: devices whose
@@ -482,31 +486,35 @@ func (h *equipmentPages) apiMinimum(w http.ResponseWriter, r *http.Request, rq *
 	return writeJSON(w, http.StatusOK, map[string]any{"minimum": strings.TrimSpace(req.Version)})
 }
 
-// apiDeviceCheck is what a pollbook client calls at every sync with its
-// device id, vigil version and OS. A refused device is answered 403 with
+// apiDeviceCheck is what a pollbook client calls at every sync: it
+// presents its key (Vigil-Device) and reports its vigil version and OS (in
+// the body, or the Vigil-Version and Vigil-OS headers). The report is
+// recorded when it changed; a device that may not act is answered 403 with
 // the reasons in words for the poll worker, and device.refused is in the
-// log before the answer is sent.
+// log before the answer is sent (see sqlite.Devices.Admit).
 func (h *equipmentPages) apiDeviceCheck(w http.ResponseWriter, r *http.Request, rq *request) error {
-	var req sqlite.DeviceCheck
+	var req struct {
+		Version string `json:"version"`
+		OS      string `json:"os"`
+	}
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	ok, reasons, err := h.eq.CheckDevice(r.Context(), h.s.actor(rq), rq.decision.Grant.Scope, req)
+	if req.Version != "" {
+		r.Header.Set(versionHeader, req.Version)
+		r.Header.Set(osHeader, req.OS)
+	}
+	site := vigil.Scope(r.URL.Query().Get("site"))
+	if site == "" {
+		site = rq.decision.Grant.Scope
+	}
+	dev, err := h.s.admitDevice(r, rq, site)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		texts := make([]string, len(reasons))
-		for i, rs := range reasons {
-			texts[i] = rs.Text
-		}
-		return &vigil.Error{Op: "equipment.device_check", Kind: vigil.Permission, Field: "version",
-			Message: "this pollbook may not check voters in: " + strings.Join(texts, "; ") +
-				". Use another pollbook or paper, and call the county to update this one."}
 	}
 	minimum, err := h.eq.Minimum(r.Context())
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"allowed": true, "minimum": minimum})
+	return writeJSON(w, http.StatusOK, map[string]any{"allowed": true, "device": dev, "minimum": minimum})
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,7 @@ import (
 const (
 	probeDeviceCSV = "id,kind,manufacturer,model,serial,jurisdiction,acquired,os,os_version,firmware_version,software_version,certification,status\n" +
 		"PROBE-1,scanner,ES&S,DS200,S1,ADAMS,2024-01-01,,,2.17.4.1,,,in_service\n"
-	probeDeviceCheck = `{"device":"PB-PROBE","version":"1.0.0","os":"Linux"}`
+	probeDeviceCheck = `{"version":"1.0.0","os":"Linux"}`
 )
 
 const equipmentTestdata = "../equipment/testdata"
@@ -214,12 +215,12 @@ func TestEquipmentThroughHTTP(t *testing.T) {
 		if r := officer.do("POST", "/api/v1/equipment/minimum", map[string]string{"version": "2.0.0"}); r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"device": "PB-7", "version": "1.9.3", "os": "Linux"})
+		r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"version": "1.9.3", "os": "Linux"})
 		if r.status != http.StatusForbidden || !strings.Contains(r.body, "below the required minimum 2.0.0") ||
 			!strings.Contains(r.body, "may not check voters in") {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		ok := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"device": "PB-7", "version": "2.1.0", "os": "Linux"})
+		ok := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"version": "2.1.0", "os": "Linux"})
 		if ok.status != 200 || ok.json()["allowed"] != true {
 			t.Fatalf("%d %s", ok.status, ok.body)
 		}
@@ -229,14 +230,14 @@ func TestEquipmentThroughHTTP(t *testing.T) {
 		if r := officer.do("POST", "/api/v1/equipment/advisories", adv); r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"device": "PB-8", "version": "2.1.0", "os": ""})
+		r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"version": "2.1.0", "os": ""})
 		if r.status != http.StatusForbidden || !strings.Contains(r.body, "VIGIL-2026-01") || !strings.Contains(r.body, "2.2.0") {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		if r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"device": "PB-8", "version": "2.2.0"}); r.status != 200 {
+		if r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"version": "2.2.0"}); r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
-		if r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"device": "PB-8", "version": "two"}); r.status != http.StatusForbidden {
+		if r := worker.do("POST", "/api/v1/equipment/device-check", map[string]string{"version": "two"}); r.status != http.StatusForbidden {
 			t.Fatalf("an unreadable version: %d %s", r.status, r.body)
 		}
 	})
@@ -248,7 +249,7 @@ func TestEquipmentThroughHTTP(t *testing.T) {
 			t.Fatalf("%d device.refused events, want 3", n)
 		}
 		var site string
-		e.node.DB.QueryRow(`SELECT site FROM device_refusals WHERE device = 'PB-7'`).Scan(&site)
+		e.node.DB.QueryRow(`SELECT site FROM device_refusals WHERE codes = 'below_minimum_version'`).Scan(&site)
 		if site != "county/ADAMS/place/P01" {
 			t.Fatalf("refusal site %q", site)
 		}
@@ -293,4 +294,55 @@ func TestEquipmentThroughHTTP(t *testing.T) {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
 	})
+}
+
+// TestLifecycleRulesAreEditable: the security officer shortens a kind's
+// life and records an OS end of support through the page and the API; the
+// outdated list follows at once; an equipment manager may read the rules
+// but not change them; removing an edit restores the default.
+func TestLifecycleRulesAreEditable(t *testing.T) {
+	e := MustServe(t)
+	officer := e.MustUser("officer", vigil.Grant{Role: vigil.RoleSecurityOfficer, Scope: vigil.ScopeState})
+	mgr := e.MustUser("eq-adams", vigil.Grant{Role: vigil.RoleEquipmentManager, Scope: vigil.CountyScope("ADAMS")})
+	csvBody := "id,kind,manufacturer,model,serial,jurisdiction,acquired,os,os_version,firmware_version,software_version,certification,status\n" +
+		"SC-1,scanner,ES&S,DS200,S1,ADAMS,2020-06-01,Windows 11,23H2,2.17.4.1,,,in_service\n"
+	if r := mgr.do("POST", "/api/v1/equipment/import", csvBody); r.status != 200 {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	flagged := func() string { return mgr.do("GET", "/api/v1/equipment/outdated", nil).body }
+	if strings.Contains(flagged(), "SC-1") {
+		t.Fatalf("a 2020 scanner on Windows 11 flagged by default: %s", flagged())
+	}
+	if r := mgr.do("POST", "/api/v1/equipment/rules", map[string]any{"rule": "life", "kind": "scanner", "years": 5}); r.status != http.StatusForbidden {
+		t.Fatalf("an equipment manager changed a lifecycle rule: %d %s", r.status, r.body)
+	}
+	if r := officer.do("POST", "/api/v1/equipment/rules", map[string]any{"rule": "life", "kind": "scanner", "years": 0}); r.status != http.StatusBadRequest || !strings.Contains(r.body, "years") {
+		t.Fatalf("0 years accepted: %d %s", r.status, r.body)
+	}
+	if r := officer.do("POST", "/api/v1/equipment/rules", map[string]any{"rule": "life", "kind": "scanner", "years": 5}); r.status != 200 {
+		t.Fatalf("set life: %d %s", r.status, r.body)
+	}
+	r := officer.form("/equipment/rules", url.Values{"rule": {"os"}, "os": {"Windows 11 23H2"}, "date": {"2025-11-11"}})
+	if r.status != 200 || !strings.Contains(r.body, `data-subject="Windows 11 23H2"`) {
+		t.Fatalf("set OS end through the page: %d %s", r.status, r.body)
+	}
+	out := flagged()
+	if !strings.Contains(out, "end_of_life") || !strings.Contains(out, "os_end_of_support") {
+		t.Fatalf("the outdated list does not follow the edited rules: %s", out)
+	}
+	if r := mgr.do("GET", "/api/v1/equipment/rules", nil); r.status != 200 || !strings.Contains(r.body, `"scanner":5`) {
+		t.Fatalf("rules as read by the manager: %d %s", r.status, r.body)
+	}
+	if r := officer.do("POST", "/api/v1/equipment/rules", map[string]any{"rule": "life", "kind": "scanner", "remove": true}); r.status != 200 {
+		t.Fatalf("remove: %d %s", r.status, r.body)
+	}
+	if r := officer.do("POST", "/api/v1/equipment/rules", map[string]any{"rule": "os", "os": "Windows 11 23H2", "remove": true}); r.status != 200 {
+		t.Fatalf("remove: %d %s", r.status, r.body)
+	}
+	if strings.Contains(flagged(), "SC-1") {
+		t.Fatalf("removed edits still apply: %s", flagged())
+	}
+	if e.eventCount(vigil.EventLifecycleRuleSet) != 4 {
+		t.Fatalf("%d equipment.rule_set events, want 4", e.eventCount(vigil.EventLifecycleRuleSet))
+	}
 }

@@ -27,6 +27,7 @@ var menu = []struct {
 	{access.ActionFirmRead, "/firms", "Security firms"},
 	{access.ActionAlertRead, "/alerts", "Alerts"},
 	{access.ActionEquipmentRead, "/equipment", "Equipment"},
+	{access.ActionDeviceRead, "/devices", "Pollbook devices"},
 	{access.ActionUserRead, "/admin/users", "Users and roles"},
 	{access.ActionLogRead, "/log", "Event log"},
 	{access.ActionTabulationRead, "/tabulation", "Tabulation"},

@@ -84,6 +84,9 @@ func (e *testEnv) MustUser(name string, g vigil.Grant) *client {
 		e.t.Fatalf("login %s: %d %s", name, resp.status, resp.body)
 	}
 	c.csrf = resp.json()["csrf"].(string)
+	if (g.Role == vigil.RolePollWorker || g.Role == vigil.RolePollSupervisor) && g.Scope.Kind() == "place" && g.Active(time.Now()) {
+		e.mustEnrol(c, g.Scope) // a pollbook acts only from an enrolled device
+	}
 	return c
 }
 
@@ -179,6 +182,13 @@ func probes() map[access.Action]func(i int) (method, path string, body any) {
 		access.ActionEquipmentWrite:  func(int) (string, string, any) { return "POST", "/api/v1/equipment/import", probeDeviceCSV },
 		access.ActionEquipmentPolicy: func(int) (string, string, any) { return "POST", "/api/v1/equipment/advisories", `[]` },
 		access.ActionDeviceCheck:     func(int) (string, string, any) { return "POST", "/api/v1/equipment/device-check", probeDeviceCheck },
+		access.ActionDeviceRead:      func(int) (string, string, any) { return "GET", "/api/v1/devices", nil },
+		access.ActionDeviceManage: func(int) (string, string, any) {
+			return "POST", "/api/v1/devices/codes", `{"site":"county/ADAMS/place/P01","name":"probe"}`
+		},
+		access.ActionDeviceEnrol: func(int) (string, string, any) {
+			return "POST", "/api/v1/devices/enrol", `{"code":"0000-0000-0000-0000"}`
+		},
 
 		// The campaign desk: lists, or ids any allowed role may name (scopeFor gives campaign/C1 and firm/F1).
 		access.ActionCampaignRead:      deskProbe("GET", "/api/v1/campaigns", nil),

@@ -69,10 +69,28 @@ func (s *Server) registerPollbook() {
 	s.handle("GET /api/v1/pollbook/turnout/stream", access.ActionTurnoutRead, county, h.turnoutStream)
 }
 
-// site is the polling place the request acts for: the place scope named by
-// ?site= (already authorized by the matrix), or else the place scope of the
-// grant that allowed the action.
+// site is the polling place the request acts for (see placeOf), once the
+// requesting device is admitted there: every site-level pollbook route
+// calls it first, so no voter data reaches an unenrolled, revoked or
+// outdated device.
 func (h *pollbooks) site(r *http.Request, rq *request) (vigil.Scope, error) {
+	site, _, err := h.station(r, rq)
+	return site, err
+}
+
+// station is the polling place and the admitted device of a request.
+func (h *pollbooks) station(r *http.Request, rq *request) (vigil.Scope, vigil.PollbookDevice, error) {
+	site, err := h.placeOf(r, rq)
+	if err != nil {
+		return "", vigil.PollbookDevice{}, err
+	}
+	dev, err := h.s.admitDevice(r, rq, site)
+	return site, dev, err
+}
+
+// placeOf is the place scope named by ?site= (already authorized by the
+// matrix), or else the place scope of the grant that allowed the action.
+func (h *pollbooks) placeOf(r *http.Request, rq *request) (vigil.Scope, error) {
 	sc := vigil.Scope(r.URL.Query().Get("site"))
 	if sc == "" {
 		sc = rq.decision.Grant.Scope
@@ -221,22 +239,21 @@ func (h *pollbooks) apiSearch(w http.ResponseWriter, r *http.Request, rq *reques
 // apiCheckIn answers 201 with the check-in, or the refusal's status with
 // {"error": …, "refusal": {reason, message, prior: {actor, place, time …}}}.
 func (h *pollbooks) apiCheckIn(w http.ResponseWriter, r *http.Request, rq *request) error {
-	site, err := h.site(r, rq)
+	site, dev, err := h.station(r, rq)
 	if err != nil {
 		return err
 	}
 	var body struct {
 		Voter      string    `json:"voter"`
 		Identity   string    `json:"identity"`
-		Device     string    `json:"device"`
-		DeviceTime time.Time `json:"device_time"`
+		DeviceTime time.Time `json:"device_time"` // the device's clock (the device itself is its key)
 		Expect     *uint64   `json:"expect_seq"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
 	rec, err := h.pb.CheckIn(r.Context(), h.actor(rq, site), vigil.CheckInRequest{Voter: vigil.VoterID(body.Voter),
-		Site: site, Identity: body.Identity, Device: body.Device, DeviceTime: body.DeviceTime, Expect: body.Expect})
+		Site: site, Identity: body.Identity, Device: dev.ID, DeviceTime: body.DeviceTime, Expect: body.Expect})
 	if ref := refusalOf(err); ref != nil {
 		return writeJSON(w, statusOf(ref.Kind()), map[string]any{
 			"error":   map[string]any{"kind": ref.Kind().String(), "message": ref.Message},

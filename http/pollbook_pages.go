@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -37,6 +38,12 @@ func (h *pollbooks) pageData(r *http.Request, rq *request, site vigil.Scope, tit
 
 func (h *pollbooks) searchPage(w http.ResponseWriter, r *http.Request, rq *request) error {
 	site, err := h.site(r, rq)
+	var ve *vigil.Error
+	if errors.As(err, &ve) && ve.Op == "device.admit" && r.Method == http.MethodGet {
+		// Not a pollbook (yet): offer enrolment, saying why.
+		http.Redirect(w, r, "/devices/enrol?reason="+url.QueryEscape(ve.Message), http.StatusSeeOther)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -99,13 +106,16 @@ func (h *pollbooks) hit(r *http.Request, site vigil.Scope, id vigil.VoterID) (Hi
 }
 
 func (h *pollbooks) checkInPage(w http.ResponseWriter, r *http.Request, rq *request) error {
-	site, err := h.site(r, rq)
+	site, dev, err := h.station(r, rq)
 	if err != nil {
 		return err
 	}
 	id := vigil.VoterID(r.PathValue("id"))
 	identity := r.PostFormValue("identity")
-	rec, err := h.pb.CheckIn(r.Context(), h.actor(rq, site), vigil.CheckInRequest{Voter: id, Site: site, Identity: identity})
+	// The tablet's clock, sent by pollbook.js: detection compares it.
+	deviceTime, _ := time.Parse(time.RFC3339Nano, r.PostFormValue("device_time"))
+	rec, err := h.pb.CheckIn(r.Context(), h.actor(rq, site), vigil.CheckInRequest{Voter: id, Site: site, Identity: identity,
+		Device: dev.ID, DeviceTime: deviceTime})
 	if ref := refusalOf(err); ref != nil {
 		d := h.pageData(r, rq, site, "Not checked in")
 		d["Refusal"] = ref

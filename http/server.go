@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
 	"github.com/vigil-elections/vigil/node"
+	"github.com/vigil-elections/vigil/sqlite"
 )
 
 //go:embed html/templates/*.html
@@ -54,6 +55,7 @@ type Server struct {
 	srv      *http.Server
 	ln       net.Listener
 	ready    func() bool
+	devices  *sqlite.Devices // see deviceService
 }
 
 // Route is one registered route and the action it performs.
@@ -194,6 +196,7 @@ func (s *Server) registerRoutes() {
 	s.registerCampaigns()
 	s.registerVoterRoll()
 	s.registerPollbook()
+	s.registerDevices()
 	s.registerEquipment()
 	s.registerResults()
 }

@@ -103,6 +103,25 @@ func registerEquipment(m map[vigil.EventType]applier) {
 			v.Version, ev.Actor, timeText(ev.Time))
 		return err
 	}
+	m[vigil.EventLifecycleRuleSet] = func(tx *sql.Tx, ev vigil.Event) error {
+		r, err := decode[vigil.LifecycleRule](ev)
+		if err != nil {
+			return err
+		}
+		if r.Remove {
+			_, err = tx.Exec(`DELETE FROM equipment_rules WHERE key = ?`, r.Key())
+			return err
+		}
+		seq, err := entrySeq(tx, ev.ID)
+		if err != nil {
+			return err
+		}
+		rec, _ := json.Marshal(r)
+		_, err = tx.Exec(`INSERT INTO equipment_rules(key, seq, record, actor, time) VALUES (?,?,?,?,?)
+			ON CONFLICT(key) DO UPDATE SET seq = excluded.seq, record = excluded.record, actor = excluded.actor,
+			time = excluded.time`, r.Key(), seq, string(rec), ev.Actor, timeText(ev.Time))
+		return err
+	}
 	m[vigil.EventDeviceRefused] = func(tx *sql.Tx, ev vigil.Event) error {
 		r, err := decode[vigil.DeviceRefusal](ev)
 		if err != nil {
@@ -128,8 +147,68 @@ type Equipment struct {
 	db  *DB
 	log vigil.EventAppender
 	now func() time.Time
-	// Rules are the lifecycle rules applied (default: equipment.DefaultRules).
+	// Rules are the base lifecycle rules (default: equipment.DefaultRules);
+	// the jurisdiction's edits (SetRule) are applied over them.
 	Rules equipment.Rules
+}
+
+// RuleRow is one edit of the lifecycle rules as stored.
+type RuleRow struct {
+	vigil.LifecycleRule
+	Actor string    `json:"set_by"`
+	Time  time.Time `json:"set_at"`
+}
+
+// SetRule records an edit of the lifecycle rules. Errors: Invalid, Unavailable.
+func (e *Equipment) SetRule(ctx context.Context, a vigil.Actor, r vigil.LifecycleRule) error {
+	r.OS, r.System, r.Version, r.Reason = strings.TrimSpace(r.OS), strings.TrimSpace(r.System),
+		strings.TrimSpace(r.Version), strings.TrimSpace(r.Reason)
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	ev, err := vigil.NewEvent(a, vigil.EventLifecycleRuleSet, r.Key(), e.now(), r)
+	if err != nil {
+		return err
+	}
+	_, err = e.log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{})
+	return err
+}
+
+// RuleEdits returns the jurisdiction's edits of the lifecycle rules, in the
+// order they were made.
+func (e *Equipment) RuleEdits(ctx context.Context) ([]RuleRow, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT record, actor, time FROM equipment_rules ORDER BY seq`)
+	if err != nil {
+		return nil, vigil.Wrap("equipment.rules", vigil.Unavailable, err)
+	}
+	defer rows.Close()
+	var out []RuleRow
+	for rows.Next() {
+		var rec, t string
+		var r RuleRow
+		if err := rows.Scan(&rec, &r.Actor, &t); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(rec), &r.LifecycleRule); err != nil {
+			return nil, vigil.Wrap("equipment.rules", vigil.Integrity, err)
+		}
+		r.Time = parseTime(t)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// EffectiveRules returns the base rules with the jurisdiction's edits.
+func (e *Equipment) EffectiveRules(ctx context.Context) (equipment.Rules, error) {
+	edits, err := e.RuleEdits(ctx)
+	if err != nil {
+		return equipment.Rules{}, err
+	}
+	plain := make([]vigil.LifecycleRule, len(edits))
+	for i, r := range edits {
+		plain[i] = r.LifecycleRule
+	}
+	return e.Rules.With(plain), nil
 }
 
 // NewEquipment returns the register. log MUST return once an append is
@@ -521,7 +600,11 @@ func (e *Equipment) Outdated(ctx context.Context, devices []DeviceRow) ([]equipm
 	if err != nil {
 		return nil, err
 	}
-	return equipment.Outdated(plain(devices), advs, e.Rules, e.now()), nil
+	rules, err := e.EffectiveRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return equipment.Outdated(plain(devices), advs, rules, e.now()), nil
 }
 
 // Plan builds the replacement plan of devices for years from this year.
@@ -530,7 +613,11 @@ func (e *Equipment) Plan(ctx context.Context, devices []DeviceRow, years int) (e
 	if err != nil {
 		return equipment.ReplacementPlan{}, err
 	}
-	return equipment.Plan(plain(devices), costs, e.Rules, e.now().Year(), years)
+	rules, err := e.EffectiveRules(ctx)
+	if err != nil {
+		return equipment.ReplacementPlan{}, err
+	}
+	return equipment.Plan(plain(devices), costs, rules, e.now().Year(), years)
 }
 
 func plain(rows []DeviceRow) []vigil.Device {
@@ -541,59 +628,55 @@ func plain(rows []DeviceRow) []vigil.Device {
 	return out
 }
 
-// DeviceCheck is what a pollbook device reports at sync.
-type DeviceCheck struct {
-	Device  string `json:"device"`
-	Version string `json:"version"`
-	OS      string `json:"os"`
+// DevicePolicy is what decides whether a pollbook device may act: the
+// effective lifecycle rules (OS end of support), the minimum vigil version
+// and the advisories about vigil's own pollbook.
+type DevicePolicy struct {
+	Rules      equipment.Rules
+	Minimum    string
+	Advisories []vigil.Advisory
 }
 
-// CheckDevice decides whether a pollbook device may check voters in: its
-// vigil version must be readable and at least the minimum, its OS still
-// supported, and no advisory about vigil's pollbook may cover its version
-// (equipment.Rules.AllowDevice). A refusal is recorded as device.refused
-// before it is returned, so detection can alert on it.
-// Errors: Invalid (no device id), Unavailable.
-func (e *Equipment) CheckDevice(ctx context.Context, a vigil.Actor, site vigil.Scope, c DeviceCheck) (bool, []equipment.Reason, error) {
-	const op = "equipment.device_check"
-	if strings.TrimSpace(c.Device) == "" || len(c.Device) > 64 {
-		return false, nil, vigil.FieldError(op, "device", "give the device id (1-64 characters)")
+// Allow applies the policy to a device's reported version and OS.
+func (p DevicePolicy) Allow(version, os string, now time.Time) (bool, []equipment.Reason) {
+	return p.Rules.AllowDevice(version, os, p.Advisories, p.Minimum, now)
+}
+
+// DevicePolicy reads the policy pollbook devices are held to now.
+func (e *Equipment) DevicePolicy(ctx context.Context) (DevicePolicy, error) {
+	const op = "equipment.device_policy"
+	var p DevicePolicy
+	var err error
+	if p.Minimum, err = e.Minimum(ctx); err != nil {
+		return p, vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	if len(c.Version) > 64 || len(c.OS) > 128 {
-		return false, nil, vigil.FieldError(op, "version", "longer than 64 characters")
-	}
-	minimum, err := e.Minimum(ctx)
-	if err != nil {
-		return false, nil, vigil.Wrap(op, vigil.Unavailable, err)
+	if p.Rules, err = e.EffectiveRules(ctx); err != nil {
+		return p, err
 	}
 	all, err := e.Advisories(ctx)
 	if err != nil {
-		return false, nil, err
+		return p, err
 	}
-	var own []vigil.Advisory
 	for _, adv := range all {
 		model := strings.ToLower(strings.TrimSpace(adv.Model))
 		if strings.EqualFold(strings.TrimSpace(adv.Manufacturer), vigil.VigilManufacturer) &&
 			(model == "" || model == "*" || model == vigil.VigilPollbook) {
-			own = append(own, adv)
+			p.Advisories = append(p.Advisories, adv)
 		}
 	}
-	now := e.now()
-	ok, reasons := e.Rules.AllowDevice(c.Version, c.OS, own, minimum, now)
-	if ok {
-		return true, nil, nil
-	}
-	ref := vigil.DeviceRefusal{Device: c.Device, Version: c.Version, OS: c.OS, Site: site}
-	for _, r := range reasons {
-		ref.Codes = append(ref.Codes, string(r.Code))
-		ref.Reasons = append(ref.Reasons, r.Text)
-	}
-	ev, err := vigil.NewEvent(a, vigil.EventDeviceRefused, c.Device, now, ref)
+	return p, nil
+}
+
+// PolicyVersion changes whenever anything DevicePolicy reads changes, so a
+// policy can be cached between check-ins.
+func (e *Equipment) PolicyVersion(ctx context.Context) (string, error) {
+	var v string
+	err := e.db.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(MAX(seq), 0) FROM equipment_rules) || '/' || (SELECT COUNT(*) FROM equipment_rules) || '/' ||
+		(SELECT COALESCE(MAX(time), '') FROM equipment_settings WHERE name = 'pollbook_minimum') || '/' ||
+		(SELECT COUNT(*) FROM advisories) || '/' || (SELECT COALESCE(MAX(imported), '') FROM advisories)`).Scan(&v)
 	if err != nil {
-		return false, reasons, err
+		return "", vigil.Wrap("equipment.device_policy", vigil.Unavailable, err)
 	}
-	if _, err := e.log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
-		return false, reasons, err
-	}
-	return false, reasons, nil
+	return v, nil
 }

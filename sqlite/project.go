@@ -36,6 +36,7 @@ func NewProjector(db *DB, origin string) *Projector {
 	registerCampaigns(p.appliers)
 	registerPollbook(p.appliers)
 	registerEquipment(p.appliers)
+	registerDevices(p.appliers)
 	registerTabulation(p.appliers)
 	return p
 }

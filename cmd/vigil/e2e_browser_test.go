@@ -332,7 +332,13 @@ func (p *session) wantText(sel, want string) {
 		const e = document.querySelector(sel);
 		return !!e && e.textContent.replace(/\s+/g, " ").includes(want);
 	}`, chromedp.WithPollingArgs(sel, want), chromedp.WithPollingInterval(50*time.Millisecond))
-	if _, err := runStep(p, wait); err != nil {
+	_, err := runStep(p, wait)
+	// A poll that started while the page was still navigating loses its
+	// JavaScript context; poll the new page again.
+	for try := 0; err != nil && strings.Contains(err.Error(), "Cannot find context") && try < 3; try++ {
+		_, err = runStep(p, wait)
+	}
+	if err != nil {
 		got, _ := runStep(p, chromedp.Evaluate[string](
 			fmt.Sprintf(`(document.querySelector(%q) || {textContent: "(no such element)"}).textContent`, sel)))
 		p.fail("%s: want text containing %q, have %q (%v)", sel, want, strings.Join(strings.Fields(got), " "), err)

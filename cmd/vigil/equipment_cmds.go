@@ -21,7 +21,7 @@ func (m *Main) equipmentCmd() *cobra.Command {
 	adv := &cobra.Command{Use: "advisories", Short: "Security advisories about voting equipment"}
 	adv.AddCommand(m.equipmentAdvisoriesImportCmd())
 	c.AddCommand(m.equipmentImportCmd(), m.equipmentExportCmd(), adv, m.equipmentOutdatedCmd(), m.equipmentPlanCmd(),
-		m.equipmentMinimumCmd(), m.equipmentCostCmd(), m.equipmentCustodyCmd())
+		m.equipmentMinimumCmd(), m.equipmentCostCmd(), m.equipmentCustodyCmd(), m.equipmentRulesCmd())
 	return c
 }
 

@@ -114,6 +114,7 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 	names := []string{"pollworker", "pollworker2"}
 	for i, p := range pages {
 		p.signIn(names[i], demo.Password)
+		p.enrol(issueCode(t, dir, demoSite)) // each tablet is enrolled once, before the polls open
 		// Action 1: search by name, with a typo in the last name.
 		if status := p.navigate("/pollbook"); status != http.StatusOK {
 			t.Fatalf("GET /pollbook as %s: %d", names[i], status)
@@ -227,6 +228,7 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 
 		sup := openSession(t, browser, base)
 		sup.signIn("supervisor", demo.Password)
+		sup.enrol(issueCode(t, dir, demoSite))
 		if status := sup.navigate("/pollbook/voters/" + voter.ID); status != http.StatusOK {
 			t.Fatalf("voter page: %d\n%s", status, sup.bodyText())
 		}

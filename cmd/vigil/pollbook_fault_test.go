@@ -19,6 +19,7 @@ import (
 // apiClient is a signed-in JSON API client.
 type apiClient struct {
 	base, csrf string
+	device     string // the enrolled device's token (see enrol)
 	hc         *http.Client
 }
 
@@ -41,6 +42,9 @@ func (c *apiClient) post(ctx context.Context, path string, v any) (int, []byte, 
 	req, _ := http.NewRequestWithContext(ctx, "POST", c.base+path, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-CSRF-Token", c.csrf)
+	if c.device != "" {
+		req.Header.Set("Vigil-Device", c.device)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -67,6 +71,9 @@ func TestKill9DuringCheckInsLosesNoAcknowledgedCheckIn(t *testing.T) {
 	child := startServe(t, dir)
 	base := "http://" + child.addr
 	clients := []*apiClient{signInAPI(t, base, "pollworker"), signInAPI(t, base, "pollworker2")}
+	for _, cl := range clients {
+		cl.enrol(t, issueCode(t, dir, demoSite))
+	}
 
 	var mu sync.Mutex
 	acked := map[string]string{} // voter → check-in event id
@@ -152,6 +159,7 @@ func TestKill9DuringCheckInsLosesNoAcknowledgedCheckIn(t *testing.T) {
 	// The restarted node's projections know them: a second check-in of an
 	// acknowledged voter is refused.
 	again := signInAPI(t, "http://"+child.addr, "pollworker2")
+	again.device = clients[1].device // the same tablet: its enrolment survived too
 	n := 0
 	for voter := range acked {
 		status, body, err := again.post(t.Context(), "/api/v1/pollbook/checkins", map[string]string{"voter": voter})

@@ -1,6 +1,14 @@
 // The pollbook's few behaviours, kept out of the pages (CSP: script-src 'self').
 (function () {
   "use strict";
+  // The tablet's own clock goes with each check-in: detection compares it
+  // with the server's to find a pollbook whose clock is off.
+  var checkinForm = document.getElementById("checkin-form");
+  if (checkinForm) checkinForm.addEventListener("submit", function () {
+    var t = document.getElementById("device-time");
+    if (t) t.value = new Date().toISOString();
+  });
+
   // Print the ballot slip.
   var print = document.getElementById("print-slip");
   if (print) print.addEventListener("click", function () { window.print(); });
