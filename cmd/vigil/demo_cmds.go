@@ -65,6 +65,8 @@ func (m *Main) demoCmd() *cobra.Command {
 				for _, acc := range demo.Accounts(county) {
 					fmt.Fprintf(out, "  %-14s %-18s %s\n", acc.Name, acc.Grant.Role, acc.Grant.Scope)
 				}
+				fmt.Fprintf(out, "A pollbook checks voters in only from an enrolled device: sign in as supervisor, open\n"+
+					"http://%s/devices and issue a one-time code; then, as pollworker, type it at /devices/enrol.\n", a)
 				if prev != nil {
 					prev(a)
 				}
