@@ -49,7 +49,24 @@ const (
 	// EventConflictResolved: the county resolved a conflict; a
 	// ConflictResolution.
 	EventConflictResolved EventType = "conflict.resolved"
+	// EventSitePaperMode: a supervisor switched a polling place to the
+	// paper pollbook (or back); a SitePaperMode. While on paper, the
+	// place's electronic check-ins are refused; the paper check-ins are
+	// entered afterwards (checkin.recorded with Source "paper", or a
+	// checkin.conflicted naming both when the voter was checked in
+	// elsewhere meanwhile).
+	EventSitePaperMode EventType = "site.paper_mode"
 )
+
+// SitePaperMode is the payload of site.paper_mode.
+type SitePaperMode struct {
+	Site   Scope  `json:"site"`
+	On     bool   `json:"on"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// CheckInSourcePaper marks a check-in entered from the paper pollbook.
+const CheckInSourcePaper = "paper"
 
 // CheckInConflict is the payload of checkin.conflicted: the check-in the
 // hub's log holds (Kept) and the site's check-in that lost the merge
@@ -81,6 +98,10 @@ type CheckIn struct {
 	Identity    string       `json:"identity,omitempty"`   // how identity was confirmed: licence, id-card, other
 	Device      string       `json:"device,omitempty"`     // the pollbook device, when known
 	DeviceTime  time.Time    `json:"device_time,omitzero"` // the device's clock at check-in (detection compares it)
+	// Source is "paper" for a check-in entered from the paper pollbook
+	// afterwards; PaperTime is the time written on paper, when there is one.
+	Source    string    `json:"source,omitempty"`
+	PaperTime time.Time `json:"paper_time,omitzero"`
 }
 
 // Validate checks the check-in's fields.
@@ -139,7 +160,7 @@ const (
 	RefusedCheckedIn      RefusalReason = "checked_in"      // already checked in (here or elsewhere)
 	RefusedVotedByMail    RefusalReason = "voted_by_mail"   // a mail ballot was received
 	RefusedNotCheckedIn   RefusalReason = "not_checked_in"  // an undo of a voter who is not checked in
-	RefusedPlaceOnPaper   RefusalReason = "paper_mode"      // reserved: the site switched to paper
+	RefusedPlaceOnPaper   RefusalReason = "paper_mode"      // the site is on the paper pollbook
 	RefusedProvisionalDup RefusalReason = "envelope_in_use" // the envelope number was used before
 )
 

@@ -250,3 +250,18 @@ func (c *client) location(path string) string {
 	}
 	return resp.Header.Get("Location")
 }
+
+// doRaw sends a body of the given content type.
+func (c *client) doRaw(method, path, contentType, body string) response {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, string(b)}
+}

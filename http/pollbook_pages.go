@@ -33,6 +33,10 @@ func (h *pollbooks) pageData(r *http.Request, rq *request, site vigil.Scope, tit
 	if open, next, err := h.pb.OpenElection(r.Context()); err == nil {
 		d["Election"], d["NextElection"] = open, next
 	}
+	if mode, err := h.pb.PaperMode(r.Context(), site); err == nil && mode.On {
+		d["OnPaper"] = mode
+	}
+	d["CanPaper"] = h.canAct(rq, access.ActionPollbookPaper)
 	return d
 }
 

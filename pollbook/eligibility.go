@@ -17,6 +17,9 @@ type Facts struct {
 	Next     *vigil.ElectionDay // the nearest election otherwise, for the message (may be nil)
 	Voter    *Voter             // nil: not on the roll
 	Prior    *vigil.CheckInRecord
+	// Paper is set while the site is on the paper pollbook: who switched
+	// and why, in words.
+	Paper string
 }
 
 // Voter is the part of a registration the check-in rules read.
@@ -55,6 +58,12 @@ func Eligible(f Facts) *vigil.CheckInRefusal {
 	r := &vigil.CheckInRefusal{Site: place}
 	if f.Voter != nil {
 		r.Voter = f.Voter.ID
+	}
+	if f.Paper != "" {
+		r.Reason = vigil.RefusedPlaceOnPaper
+		r.Message = "This polling place is on the paper pollbook (" + f.Paper + "). Check the voter in on paper: " +
+			"the paper check-ins are entered when the pollbooks are back."
+		return r
 	}
 	if f.Election == nil {
 		r.Reason = vigil.RefusedNotOpen

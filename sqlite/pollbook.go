@@ -14,6 +14,7 @@ import (
 
 func registerPollbook(m map[vigil.EventType]applier) {
 	registerPollbookConflicts(m)
+	registerPaperMode(m)
 	m[vigil.EventCheckInRecorded] = func(tx *sql.Tx, ev vigil.Event) error {
 		c, err := decode[vigil.CheckIn](ev)
 		if err != nil {
@@ -24,14 +25,14 @@ func registerPollbook(m map[vigil.EventType]applier) {
 			return err
 		}
 		_, err = tx.Exec(`INSERT INTO checkins(voter, seq, state, event, election, county, place, precinct, ballot_style,
-			method, identity, device, actor, origin, time) VALUES (?,?,'checked_in',?,?,?,?,?,?,?,?,?,?,?,?)
+			method, identity, device, actor, origin, time, source) VALUES (?,?,'checked_in',?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(voter) DO UPDATE SET seq = excluded.seq, state = excluded.state, event = excluded.event,
 			election = excluded.election, county = excluded.county, place = excluded.place, precinct = excluded.precinct,
 			ballot_style = excluded.ballot_style, method = excluded.method, identity = excluded.identity,
 			device = excluded.device, actor = excluded.actor, origin = excluded.origin, time = excluded.time,
-			undo_actor = '', undo_time = '', undo_reason = ''`,
+			source = excluded.source, undo_actor = '', undo_time = '', undo_reason = ''`,
 			c.Voter, seq, ev.ID, c.Election, c.County, c.Place, c.Precinct, c.BallotStyle, c.Method, c.Identity,
-			c.Device, ev.Actor, ev.Origin, timeText(ev.Time))
+			c.Device, ev.Actor, ev.Origin, timeText(ev.Time), c.Source)
 		return err
 	}
 	m[vigil.EventCheckInUndone] = func(tx *sql.Tx, ev vigil.Event) error {
@@ -113,8 +114,8 @@ type Pollbook struct {
 
 	// The hot queries of a check-in, prepared once (parsing them was a
 	// quarter of a check-in's CPU).
-	mu                              sync.Mutex
-	stVoter, stCheckIn, stElections *sql.Stmt
+	mu                                       sync.Mutex
+	stVoter, stCheckIn, stElections, stPaper *sql.Stmt
 }
 
 const (
@@ -123,7 +124,7 @@ const (
 		FROM voters v LEFT JOIN precincts pr ON pr.id = v.precinct LEFT JOIN places pl ON pl.id = pr.place
 		WHERE v.id = ?`
 	qCheckIn = `SELECT c.seq, c.state, c.event, c.election, c.county, c.place, c.precinct, c.ballot_style,
-		c.method, c.identity, c.device, c.actor, c.origin, c.time, COALESCE(pl.name, '')
+		c.method, c.identity, c.device, c.actor, c.origin, c.time, COALESCE(pl.name, ''), c.source
 		FROM checkins c LEFT JOIN places pl ON pl.id = c.place WHERE c.voter = ?`
 	qElections = `SELECT id, name, day, voting_start, voting_end FROM elections ORDER BY voting_start`
 )
@@ -444,6 +445,13 @@ func (p *Pollbook) facts(ctx context.Context, site vigil.Scope, id vigil.VoterID
 		return f, nil, 0, err
 	}
 	f.Prior = prior
+	mode, err := p.PaperMode(ctx, site)
+	if err != nil {
+		return f, nil, 0, err
+	}
+	if mode.On {
+		f.Paper = "switched by " + mode.Actor + ": " + mode.Reason
+	}
 	return f, v, cur, nil
 }
 
@@ -517,7 +525,7 @@ func (p *Pollbook) checkInOf(ctx context.Context, id vigil.VoterID) (*vigil.Chec
 	var method string
 	err := p.row(ctx, &p.stCheckIn, qCheckIn, string(id)).Scan(&r.Seq, &state, &r.Event,
 		&r.Election, &r.County, &r.Place, &r.Precinct, &r.BallotStyle, &method, &r.Identity, &r.Device, &r.Actor, &r.Origin,
-		&t, &placeName)
+		&t, &placeName, &r.Source)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, nil
 	}

@@ -81,7 +81,7 @@ func (m *Main) newRoot() *cobra.Command {
 		m.verifyCmd(), m.benchCmd())
 	root.AddCommand(m.backupCmd(), m.restoreCmd(), m.drillCmd(), m.paperCmd())
 	root.AddCommand(m.votersCmd())
-	root.AddCommand(m.equipmentCmd(), m.devicesCmd())
+	root.AddCommand(m.equipmentCmd(), m.devicesCmd(), m.pollbookCmd())
 	root.AddCommand(m.detectCmd(), m.alertsCmd())
 	root.AddCommand(m.electionCmd(), m.cvrsCmd(), m.manifestCmd(), m.tallyCmd(), m.resultsCmd(), m.reconcileCmd())
 	// Commands that compute from files only (no data directory).

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,7 +65,7 @@ const demoSite = "county/ADAMS/place/P01"
 
 func TestDevicesAndLifecycleRulesFromTheCLI(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	pollbookCounty(t, dir, 200)
+	county := pollbookCounty(t, dir, 200)
 	n, err := node.Open(context.Background(), node.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +129,34 @@ func TestDevicesAndLifecycleRulesFromTheCLI(t *testing.T) {
 		out = vigilWant(t, "life", "equipment", "rules", "--data", dir, "--format", "csv")
 		if !strings.Contains(out, "life,pollbook,10,no\n") {
 			t.Fatalf("removed edit still applies:\n%s", out)
+		}
+	})
+	t.Run("paper fallback: mode on and off, then the paper check-ins entered, once", func(t *testing.T) {
+		if _, err := run(t, "pollbook", "paper-mode", "--data", dir, "--site", demoSite, "--on"); err == nil || !strings.Contains(err.Error(), "reason") {
+			t.Fatalf("paper mode without a reason: %v", err)
+		}
+		vigilWant(t, "is on paper", "pollbook", "paper-mode", "--data", dir, "--site", demoSite, "--on", "--reason", "power cut")
+		vigilWant(t, "back on the electronic", "pollbook", "paper-mode", "--data", dir, "--site", demoSite, "--off")
+		var ids []string
+		place := map[string]string{}
+		for _, p := range county.Precincts {
+			place[p.ID] = p.Place
+		}
+		for _, v := range county.Voters {
+			if place[v.Precinct] == "P01" && len(ids) < 3 {
+				ids = append(ids, v.ID)
+			}
+		}
+		file := filepath.Join(t.TempDir(), "paper.csv")
+		os.WriteFile(file, []byte("voter\n"+strings.Join(ids, "\n")+"\n"), 0o600)
+		out := vigilWant(t, "# 3 checked in, 0 already entered, 0 conflicts", "pollbook", "paper-entry", "--data", dir, "--site", demoSite, file)
+		if !strings.HasPrefix(out, "line,voter,outcome\n2,"+ids[0]+",checked_in\n") {
+			t.Fatalf("paper-entry output:\n%s", out)
+		}
+		vigilWant(t, "# 0 checked in, 3 already entered, 0 conflicts", "pollbook", "paper-entry", "--data", dir, "--site", demoSite, file)
+		os.WriteFile(file, []byte("voter\n"+ids[0]+"\n"+ids[0]+"\n"), 0o600)
+		if _, err := run(t, "pollbook", "paper-entry", "--data", dir, "--site", demoSite, file); err == nil || !strings.Contains(err.Error(), "line 3") {
+			t.Fatalf("a voter twice in one file: %v", err)
 		}
 	})
 	if out, err := run(t, "verify", "--data", dir); err != nil {
