@@ -244,6 +244,10 @@ const (
 	ReasonCorrection    ChangeReason = "correction" // clerical fix
 	ReasonImport        ChangeReason = "import"     // a state voter-file import changed it
 	ReasonOther         ChangeReason = "other"      // see VoterStatus.Detail
+	// ReasonVotingHistory: after an election, who voted, how and where,
+	// written back from the pollbooks (check-ins, mail ballots received,
+	// accepted provisional ballots).
+	ReasonVotingHistory ChangeReason = "voting-history"
 )
 
 var knownChangeReasons = map[ChangeReason]bool{
@@ -252,6 +256,7 @@ var knownChangeReasons = map[ChangeReason]bool{
 	ReasonReturnedMail: true, ReasonNoContact: true, ReasonUnverified: true,
 	ReasonUnderage: true, ReasonNameChange: true, ReasonAddressChange: true,
 	ReasonPartyChange: true, ReasonCorrection: true, ReasonImport: true, ReasonOther: true,
+	ReasonVotingHistory: true,
 }
 
 // Valid reports whether r is empty or a known reason.
@@ -315,6 +320,7 @@ type VotingHistoryEntry struct {
 	Name     string       `json:"name,omitempty"`    // "GENERAL", "2016 PRIMARY", "PA slot 12"
 	Method   VotingMethod `json:"method,omitempty"`
 	Party    string       `json:"party,omitempty"` // party ballot taken in a closed primary
+	Place    string       `json:"place,omitempty"` // where: the polling place, when the pollbooks know it
 }
 
 // Voter is one registration on the roll: what NIST SP 1500-102 carries for
@@ -451,7 +457,8 @@ func (v *Voter) Validate() error {
 		if !h.Election.Valid() || (h.Election.IsZero() && h.Name == "") {
 			return FieldError(op, "history", "each entry needs an election date or name")
 		}
-		if len(h.Name) > MaxFieldLen || len(h.Party) > MaxFieldLen || !printableText(h.Name) || !printableText(h.Party) {
+		if len(h.Name) > MaxFieldLen || len(h.Party) > MaxFieldLen || len(h.Place) > MaxFieldLen ||
+			!printableText(h.Name) || !printableText(h.Party) || !printableText(h.Place) {
 			return FieldError(op, "history", "election names and parties must be short printable text")
 		}
 		switch h.Method {

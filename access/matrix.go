@@ -36,10 +36,11 @@ const (
 	ActionJurisdiction  Action = "jurisdiction.manage"
 	ActionBench         Action = "bench.run" // CLI only: write synthetic load to a node
 	ActionNodeAdmin     Action = "node.admin"
-	ActionFileCompute   Action = "file.compute" // CLI math on the caller's own files (audit sample sizes)
-	ActionAlertRead     Action = "alert.read"   // anomaly alerts with their evidence, detection status
-	ActionAlertManage   Action = "alert.manage" // acknowledge and resolve alerts, with a note
-	ActionVoterMerge    Action = "voter.merge"  // cancel a registration as a duplicate of another, with a reason
+	ActionFileCompute   Action = "file.compute"  // CLI math on the caller's own files (audit sample sizes)
+	ActionAlertRead     Action = "alert.read"    // anomaly alerts with their evidence, detection status
+	ActionAlertManage   Action = "alert.manage"  // acknowledge and resolve alerts, with a note
+	ActionVoterMerge    Action = "voter.merge"   // cancel a registration as a duplicate of another, with a reason
+	ActionVoterHistory  Action = "voter.history" // after an election, write who voted, how and where back to the roll
 
 	// Pollbooks (pollbook.go).
 	ActionPollbookCheckIn    Action = "pollbook.checkin"    // find voters in the county, check in at the place
@@ -125,6 +126,7 @@ var Matrix = map[Action]Rule{
 	ActionAlertRead:     {Roles: []vigil.Role{vigil.RoleSecurityOfficer, vigil.RoleStateAdmin, vigil.RoleOperator}},
 	ActionAlertManage:   {Roles: []vigil.Role{vigil.RoleSecurityOfficer, vigil.RoleOperator}, Write: true},
 	ActionVoterMerge:    {Roles: []vigil.Role{vigil.RoleRegistrar, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionVoterHistory:  {Roles: []vigil.Role{vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleOperator}, Scoped: true, Write: true},
 
 	// Pollbooks.
 	ActionPollbookCheckIn:    {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},

@@ -173,13 +173,16 @@ func probes() map[access.Action]func(i int) (method, path string, body any) {
 		access.ActionProvisionalIssue:   func(int) (string, string, any) { return "POST", "/api/v1/pollbook/provisionals", `{}` },
 		access.ActionPollbookAdjudicate: func(int) (string, string, any) { return "GET", "/api/v1/pollbook/provisionals", nil },
 		access.ActionTurnoutRead:        func(int) (string, string, any) { return "GET", "/api/v1/pollbook/turnout", nil },
+		access.ActionVoterHistory: func(int) (string, string, any) {
+			return "POST", "/api/v1/voters/history", `{"election":"NONE","county":"ADAMS"}`
+		},
 		access.ActionPollbookPaper: func(int) (string, string, any) {
 			return "GET", "/api/v1/pollbook/paper-mode?site=county/ADAMS/place/P01", nil
 		},
-		access.ActionTabulationImport:   func(int) (string, string, any) { return "POST", "/api/v1/tabulation/manifest?county=ADAMS", `{}` },
-		access.ActionTabulationRead:     func(int) (string, string, any) { return "GET", "/api/v1/tabulation/reconciliation?county=ADAMS", nil },
-		access.ActionResultsPublish:     func(int) (string, string, any) { return "POST", "/api/v1/results/publish?county=ADAMS", `{}` },
-		access.ActionResultsRead:        func(int) (string, string, any) { return "GET", "/api/v1/results", nil },
+		access.ActionTabulationImport: func(int) (string, string, any) { return "POST", "/api/v1/tabulation/manifest?county=ADAMS", `{}` },
+		access.ActionTabulationRead:   func(int) (string, string, any) { return "GET", "/api/v1/tabulation/reconciliation?county=ADAMS", nil },
+		access.ActionResultsPublish:   func(int) (string, string, any) { return "POST", "/api/v1/results/publish?county=ADAMS", `{}` },
+		access.ActionResultsRead:      func(int) (string, string, any) { return "GET", "/api/v1/results", nil },
 
 		access.ActionEquipmentRead:   func(int) (string, string, any) { return "GET", "/api/v1/equipment/devices", nil },
 		access.ActionEquipmentWrite:  func(int) (string, string, any) { return "POST", "/api/v1/equipment/import", probeDeviceCSV },

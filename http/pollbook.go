@@ -68,6 +68,7 @@ func (s *Server) registerPollbook() {
 	s.handle("GET /api/v1/pollbook/turnout", access.ActionTurnoutRead, county, h.apiTurnout)
 	s.handle("GET /api/v1/pollbook/turnout/stream", access.ActionTurnoutRead, county, h.turnoutStream)
 	h.registerPaper(site)
+	h.registerHistory()
 }
 
 // site is the polling place the request acts for (see placeOf), once the

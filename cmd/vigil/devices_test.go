@@ -159,6 +159,14 @@ func TestDevicesAndLifecycleRulesFromTheCLI(t *testing.T) {
 			t.Fatalf("a voter twice in one file: %v", err)
 		}
 	})
+	t.Run("voting history is written back only after the polls close", func(t *testing.T) {
+		if _, err := run(t, "voters", "history", "--data", dir, "--election", "NOPE"); err == nil || !strings.Contains(err.Error(), "no election NOPE") {
+			t.Fatalf("unknown election: %v", err)
+		}
+		if _, err := run(t, "voters", "history", "--data", dir, "--election", county.Election.ID); err == nil || !strings.Contains(err.Error(), "polls have closed") {
+			t.Fatalf("history while voting is open: %v", err)
+		}
+	})
 	if out, err := run(t, "verify", "--data", dir); err != nil {
 		t.Fatalf("vigil verify after device and rule events: %v\n%s", err, out)
 	}

@@ -20,7 +20,7 @@ import (
 func (m *Main) votersCmd() *cobra.Command {
 	c := &cobra.Command{Use: "voters", Short: "The voter roll: import, export, search, list maintenance, rosters"}
 	c.AddCommand(m.votersImportCmd(), m.votersExportCmd(), m.votersSearchCmd(), m.votersDuplicatesCmd(),
-		m.votersMergeCmd(), m.votersRosterCmd())
+		m.votersMergeCmd(), m.votersRosterCmd(), m.votersHistoryCmd())
 	return c
 }
 
