@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/node"
@@ -103,6 +104,18 @@ func TestDevicesAndLifecycleRulesFromTheCLI(t *testing.T) {
 		status, body, _ := c.post(context.Background(), "/api/v1/equipment/device-check", map[string]string{"version": vigil.Version, "os": "Linux"})
 		if status != http.StatusForbidden || !strings.Contains(string(body), "left in a car") {
 			t.Fatalf("a revoked device at sync: %d %s", status, body)
+		}
+		// The serving node's detection raises an alert for the administrators.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			out, _ := run(t, "alerts", "list", "--data", dir)
+			if strings.Contains(out, "A pollbook device was refused") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no alert for the refused device:\n%s", out)
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
 	})
 	t.Run("lifecycle rules: set, shown as edited, removed", func(t *testing.T) {
