@@ -69,6 +69,7 @@ func (s *Server) registerPollbook() {
 	s.handle("GET /api/v1/pollbook/turnout/stream", access.ActionTurnoutRead, county, h.turnoutStream)
 	h.registerPaper(site)
 	h.registerHistory()
+	h.registerRoster()
 }
 
 // site is the polling place the request acts for (see placeOf), once the

@@ -78,3 +78,32 @@ func TestVotingHistoryWrittenBack(t *testing.T) {
 		t.Fatalf("%s voter.changed events, want 1", reason)
 	}
 }
+
+// TestRosterThroughHTTP: an enrolled pollbook downloads its own polling
+// place's roster (birth year only), not another's; the county's
+// administrator any place in the county; every roster is an export event.
+func TestRosterThroughHTTP(t *testing.T) {
+	e := MustServe(t)
+	c := e.mustCounty(300)
+	w := e.MustUser("worker", workerGrant("P01"))
+	admin := e.MustUser("county", vigil.Grant{Role: vigil.RoleCountyAdmin, Scope: vigil.CountyScope("ADAMS")})
+	here := votersAt(c, "P01", "active")
+	r := w.do("GET", "/api/v1/pollbook/roster", nil)
+	if r.status != http.StatusOK || !strings.HasPrefix(r.body, "voter_id,name,address,birth_year,status,precinct,ballot_style\n") ||
+		!strings.Contains(r.body, here[0].ID) || strings.Contains(r.body, here[0].BirthDate) {
+		t.Fatalf("the pollbook's roster: %d %.300s", r.status, r.body)
+	}
+	if r := w.do("GET", "/api/v1/pollbook/roster?site=county/ADAMS/place/P02", nil); r.status != http.StatusForbidden {
+		t.Fatalf("a P01 pollbook read P02's roster: %d", r.status)
+	}
+	if r := w.do("GET", "/api/v1/voters/roster?site=county/ADAMS/place/P01", nil); r.status != http.StatusForbidden {
+		t.Fatalf("a poll worker used the county's export: %d", r.status)
+	}
+	p2 := admin.do("GET", "/api/v1/voters/roster?site=county/ADAMS/place/P02", nil)
+	if p2.status != http.StatusOK || !strings.Contains(p2.body, votersAt(c, "P02", "active")[0].ID) || strings.Contains(p2.body, here[0].ID) {
+		t.Fatalf("the county's roster of P02: %d %.300s", p2.status, p2.body)
+	}
+	if n := e.eventCount(vigil.EventVoterExported); n != 2 {
+		t.Fatalf("%d voter.exported events, want 2", n)
+	}
+}

@@ -215,6 +215,9 @@ func voterFromVRI(n *node, rec *Record, file string) {
 		}
 		code, reason, _ := strings.Cut(other, "/")
 		switch {
+		case other == "" && n.str("VoterStatus") == "" && v.ID == "":
+			// A registration request: pending until a registrar verifies it.
+			v.Status.Code = vigil.StatusPending
 		case other == "" && n.str("VoterStatus") == "":
 			v.Status.Code = vigil.StatusActive
 		case vigil.StatusCode(code).Valid():

@@ -79,9 +79,18 @@ func TestNISTExamplesRead(t *testing.T) {
 				b, _ := json.Marshal(recs[0].Voter)
 				t.Fatalf("voter %s", b)
 			}
-			// A registration request has no state voter ID yet.
-			if len(recs[0].Rejections) != 1 || recs[0].Rejections[0].Field != "id" {
-				t.Fatalf("rejections %v", recs[0].Rejections)
+			// A registration request has no state voter ID yet: it gets
+			// one derived from the applicant, and stays pending.
+			v := recs[0].Voter
+			if len(recs[0].Rejections) != 0 || !strings.HasPrefix(string(v.ID), "REQ-") || len(v.ID) != 20 {
+				t.Fatalf("rejections %v, id %q", recs[0].Rejections, v.ID)
+			}
+			if v.Status.Code != vigil.StatusPending && !strings.HasPrefix(tt.file, "va_") {
+				t.Fatalf("a registration request is %q, want pending", v.Status.Code)
+			}
+			again := ReadNIST(t, tt.format, MustReadNIST(t, tt.file))
+			if again[0].Voter.ID != v.ID {
+				t.Fatalf("the same request read twice got ids %q and %q", v.ID, again[0].Voter.ID)
 			}
 		})
 	}

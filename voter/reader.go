@@ -86,6 +86,9 @@ type Reader struct {
 	keep   int
 	report Report
 	err    error
+	// requests: NIST records without a state voter ID are registration
+	// requests, given an ID by AssignRequestID.
+	requests bool
 }
 
 // NewReader returns a Reader for the named layout ("nc", "fl", "ny", "pa",
@@ -105,8 +108,10 @@ func NewReader(layout string, r io.Reader, opts Options) (*Reader, error) {
 	switch layout {
 	case FormatNISTJSON:
 		rd.src, err = newNISTJSONSource(r, rd.file)
+		rd.requests = true
 	case FormatNISTXML:
 		rd.src, err = newNISTXMLSource(r, rd.file)
+		rd.requests = true
 	case FormatCSV:
 		if opts.Mapping == nil {
 			return nil, vigil.FieldError("voters.import", "mapping", "the csv format needs a mapping file")
@@ -143,6 +148,9 @@ func (r *Reader) Read(rec *Record) error {
 		}
 		r.err = err
 		return err
+	}
+	if r.requests && rec.OK() && rec.Voter.ID == "" {
+		AssignRequestID(&rec.Voter)
 	}
 	if rec.OK() {
 		if err := rec.Voter.Validate(); err != nil {

@@ -111,6 +111,22 @@ func TestVotersCommands(t *testing.T) {
 			}
 		}
 	})
+	t.Run("NIST registration requests (no voter ID yet) become pending registrations, once", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "requests")
+		mustVigil(t, "init", "--data", other, "--name", "requests")
+		for _, f := range []struct{ layout, file string }{{"nist-json", "ohio_registration.json"}, {"nist-xml", "ohio_registration_in_state_mailing.xml"}} {
+			path := filepath.Join(voterSamples, "nist-vri-1500-102", f.file)
+			if res := mustVigil(t, "voters", "import", "--layout", f.layout, "--data", other, path); !strings.Contains(res, "added 1, changed 0") {
+				t.Fatalf("%s: %s", f.file, res)
+			}
+			if res := mustVigil(t, "voters", "import", "--layout", f.layout, "--data", other, path); !strings.Contains(res, "added 0, changed 0, unchanged 1") {
+				t.Fatalf("%s again: %s", f.file, res)
+			}
+		}
+		if out := mustVigil(t, "voters", "search", "JANE DOE", "--data", other); !strings.Contains(out, "REQ-") || !strings.Contains(out, "pending") {
+			t.Fatalf("the request's registration: %s", out)
+		}
+	})
 	t.Run("a csv export lists every voter", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out.csv")
 		mustVigil(t, "voters", "export", "--format", "csv", "--out", out, "--data", dir)
