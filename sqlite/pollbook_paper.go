@@ -144,10 +144,10 @@ func ReadPaperCheckIns(r io.Reader, loc *time.Location) ([]PaperEntry, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return nil, vigil.FieldError(op, "csv", "%v", err)
+			return nil, vigil.FieldError(op, "csv", "%v", err) // a csv.ParseError names the line
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) != len(head) {
 			return nil, vigil.FieldError(op, "csv", "line %d: %d columns, the header has %d", line, len(rec), len(head))
 		}
