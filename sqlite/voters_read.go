@@ -249,18 +249,50 @@ func (db *DB) SearchVoters(ctx context.Context, q string, scopes []vigil.Scope, 
 	// with a typo ("JAMES SMIHT") shares a few fuzzy keys with thousands of
 	// voters but many with the few it means. Only the best are read and
 	// ranked, which bounds the work of every search.
-	const maxCandidates = 400
+	const maxRead = 100
 	hs := "?" + strings.Repeat(",?", len(keys)-1)
 	var cand string
 	if where == "1" {
 		cand = `SELECT k.id AS id, count(*) AS n FROM voter_keys k WHERE k.h IN (` + hs + `)
-			GROUP BY k.id ORDER BY n DESC, k.id LIMIT ` + strconv.Itoa(maxCandidates)
+			GROUP BY k.id ORDER BY n DESC, k.id LIMIT ` + strconv.Itoa(maxRead)
 	} else {
 		cand = `SELECT k.id AS id, count(*) AS n FROM voter_keys k JOIN voters v ON v.id = k.id
 			LEFT JOIN precincts p ON p.id = v.precinct WHERE k.h IN (` + hs + `) AND ` + where + `
-			GROUP BY k.id ORDER BY n DESC, k.id LIMIT ` + strconv.Itoa(maxCandidates)
+			GROUP BY k.id ORDER BY n DESC, k.id LIMIT ` + strconv.Itoa(maxRead)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT `+prefixCols("v.")+` FROM (`+cand+`) c JOIN voters v ON v.id = c.id`, args...)
+	// Reading and ranking a candidate costs far more than counting its
+	// keys, so only those sharing nearly as many keys as the best are read:
+	// a voter who shares one fuzzy key with the query while others share
+	// four is not the one meant.
+	crows, err := db.QueryContext(ctx, cand, args...)
+	if err != nil {
+		return nil, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	var ids []any
+	best := 0
+	for crows.Next() {
+		var id string
+		var n int
+		if err := crows.Scan(&id, &n); err != nil {
+			crows.Close()
+			return nil, vigil.Wrap(op, vigil.Unavailable, err)
+		}
+		if best == 0 {
+			best = n
+		}
+		if n < best-1 && len(ids) >= limit {
+			break
+		}
+		ids = append(ids, id)
+	}
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return nil, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT `+rowCols+` FROM voters WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, ids...)
 	if err != nil {
 		return nil, vigil.Wrap(op, vigil.Unavailable, err)
 	}
