@@ -28,6 +28,7 @@ var menu = []struct {
 	{access.ActionAlertRead, "/alerts", "Alerts"},
 	{access.ActionEquipmentRead, "/equipment", "Equipment"},
 	{access.ActionDeviceRead, "/devices", "Pollbook devices"},
+	{access.ActionPaperPrint, "/paper", "Paper backups"},
 	{access.ActionUserRead, "/admin/users", "Users and roles"},
 	{access.ActionLogRead, "/log", "Event log"},
 	{access.ActionTabulationRead, "/tabulation", "Tabulation"},

@@ -173,6 +173,9 @@ func probes() map[access.Action]func(i int) (method, path string, body any) {
 		access.ActionProvisionalIssue:   func(int) (string, string, any) { return "POST", "/api/v1/pollbook/provisionals", `{}` },
 		access.ActionPollbookAdjudicate: func(int) (string, string, any) { return "GET", "/api/v1/pollbook/provisionals", nil },
 		access.ActionTurnoutRead:        func(int) (string, string, any) { return "GET", "/api/v1/pollbook/turnout", nil },
+		access.ActionPaperPrint: func(int) (string, string, any) {
+			return "GET", "/paper/pollbook.pdf?site=county/ADAMS/place/P01", nil
+		},
 		access.ActionVoterHistory: func(int) (string, string, any) {
 			return "POST", "/api/v1/voters/history", `{"election":"NONE","county":"ADAMS"}`
 		},

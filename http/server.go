@@ -197,6 +197,7 @@ func (s *Server) registerRoutes() {
 	s.registerVoterRoll()
 	s.registerPollbook()
 	s.registerDevices()
+	s.registerPaper()
 	s.registerEquipment()
 	s.registerResults()
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -15,11 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
-	"github.com/vigil-elections/vigil/ledger"
 	vnats "github.com/vigil-elections/vigil/nats"
 	"github.com/vigil-elections/vigil/node"
 	"github.com/vigil-elections/vigil/paper"
-	"golang.org/x/mod/sumdb/note"
 )
 
 func (m *Main) paperCmd() *cobra.Command {
@@ -59,30 +56,14 @@ func (m *Main) stamp(ctx context.Context, f paperFlags) (*node.Node, paper.Stamp
 	if err != nil {
 		return nil, paper.Stamp{}, err
 	}
-	s := paper.Stamp{Printed: n.Now()}
-	place, err := paper.ReadPlace(ctx, n.DB.DB, f.place)
-	if err != nil {
-		return nil, s, err
-	}
-	el, err := paper.ReadElection(ctx, n.DB.DB, f.election)
-	if err != nil {
-		return nil, s, err
-	}
-	s.PlaceID, s.PlaceName, s.PlaceAddress, s.County = place.ID, place.Name, place.Address, place.CountyName
-	s.Election = fmt.Sprintf("%s (%s)", el.Name, el.Day)
-	if s.Cursor, err = paper.Cursor(ctx, n.DB.DB, vnats.EventsStream); err != nil {
-		return nil, s, err
-	}
 	ck, err := n.Checkpoint(ctx)
 	if err != nil {
-		return nil, s, err
+		return nil, paper.Stamp{}, err
 	}
-	if ck != nil {
-		c, err := ledger.OpenCheckpoint(ck, note.VerifierList(n.Signer.Verifier))
-		if err != nil {
-			return nil, s, vigil.Errorf(vigil.Integrity, "paper", "the node's latest checkpoint does not verify: %v; run `vigil log verify`", err)
-		}
-		s.CheckpointSize, s.CheckpointRoot = c.Size, hex.EncodeToString(c.Root[:])
+	s, err := paper.ReadStamp(ctx, paper.StampSource{DB: n.DB.DB, LogName: vnats.EventsStream, Checkpoint: ck,
+		Verifier: n.Signer.Verifier, Printed: n.Now()}, f.place, f.election)
+	if err != nil {
+		return nil, s, err
 	}
 	return n, s, nil
 }
