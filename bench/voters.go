@@ -113,11 +113,31 @@ func RunVoters(ctx context.Context, o VoterOptions, progress io.Writer) (VoterRe
 		return res, err
 	}
 
+	if err := timeSearches(ctx, n.DB, sample, o.Searches, &res); err != nil {
+		return res, err
+	}
+	say("search p99 %.2f ms", float64(res.SearchP99.Microseconds())/1000)
+
+	if o.Duplicates > 0 {
+		say("duplicates over %d voters…", o.Duplicates)
+		roll := voter.GenerateRoll(11, o.Duplicates, 0.02)
+		t0 := time.Now()
+		pairs := voter.FindDuplicates(roll.Voters, voter.DuplicateOptions{})
+		res.DupTime = time.Since(t0)
+		res.DupVoters = len(roll.Voters)
+		res.DupAccuracy = voter.Evaluate(pairs, roll.Duplicates)
+	}
+	return res, nil
+}
+
+// timeSearches times o.Searches typo searches (a voter of sample with one
+// letter of the last name changed) and records p50, p99 and recall in res.
+func timeSearches(ctx context.Context, db *sqlite.DB, sample []vigil.Voter, searches int, res *VoterResult) error {
 	// Typo searches: a voter of the file, one letter of the last name changed.
 	rng := rand.New(rand.NewPCG(1, 2))
 	var lat []time.Duration
 	found, named := 0, 0
-	for i := 0; i < o.Searches; i++ {
+	for i := 0; i < searches; i++ {
 		v := sample[rng.IntN(len(sample))]
 		last := []byte(v.Name.Last)
 		if len(last) > 3 {
@@ -125,10 +145,10 @@ func RunVoters(ctx context.Context, o VoterOptions, progress io.Writer) (VoterRe
 		}
 		q := v.Name.First + " " + string(last)
 		t0 := time.Now()
-		rs, err := n.DB.SearchVoters(ctx, q, []vigil.Scope{vigil.ScopeState}, 10)
+		rs, err := db.SearchVoters(ctx, q, []vigil.Scope{vigil.ScopeState}, 10)
 		lat = append(lat, time.Since(t0))
 		if err != nil {
-			return res, err
+			return err
 		}
 		for _, r := range rs {
 			if r.Voter.ID == v.ID {
@@ -146,18 +166,43 @@ func RunVoters(ctx context.Context, o VoterOptions, progress io.Writer) (VoterRe
 		res.SearchFound = float64(found) / float64(len(lat))
 		res.SearchNamed = float64(named) / float64(len(lat))
 	}
-	say("search p99 %.2f ms", float64(res.SearchP99.Microseconds())/1000)
+	return nil
+}
 
-	if o.Duplicates > 0 {
-		say("duplicates over %d voters…", o.Duplicates)
-		roll := voter.GenerateRoll(11, o.Duplicates, 0.02)
-		t0 := time.Now()
-		pairs := voter.FindDuplicates(roll.Voters, voter.DuplicateOptions{})
-		res.DupTime = time.Since(t0)
-		res.DupVoters = len(roll.Voters)
-		res.DupAccuracy = voter.Evaluate(pairs, roll.Duplicates)
+// SearchExisting opens the node a previous RunVoters left in o.Dir (run
+// with --dir) and times the searches again, sampling voters from its roll:
+// the search can be measured on a quiet machine without importing again.
+func SearchExisting(ctx context.Context, o VoterOptions) (VoterResult, error) {
+	var res VoterResult
+	// The projection only: a node opened here would spend its first
+	// minutes re-verifying the whole log in the background, which a
+	// steady-state search never competes with.
+	db, err := sqlite.Open(ctx, filepath.Join(o.Dir, "node", "vigil.db"))
+	if err != nil {
+		return res, err
 	}
-	return res, nil
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM voters`).Scan(&res.Rows); err != nil {
+		return res, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, first_name, last_name FROM voters WHERE substr(id, -2) = '97' LIMIT 20000`)
+	if err != nil {
+		return res, err
+	}
+	var sample []vigil.Voter
+	for rows.Next() {
+		var v vigil.Voter
+		if err := rows.Scan(&v.ID, &v.Name.First, &v.Name.Last); err != nil {
+			rows.Close()
+			return res, err
+		}
+		sample = append(sample, v)
+	}
+	rows.Close()
+	if len(sample) == 0 {
+		return res, fmt.Errorf("no voters in %s to search for", o.Dir)
+	}
+	return res, timeSearches(ctx, db, sample, o.Searches, &res)
 }
 
 // writeNCFile writes rows voters in the NC layout (tab-delimited, header,

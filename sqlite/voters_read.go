@@ -227,6 +227,42 @@ type SearchResult struct {
 	Score float64     `json:"score"`
 }
 
+// broadKey is how many voters a search key may match and still be used: a
+// key shared by thousands ("MARY" and a last name ending in "SON") tells
+// candidates apart no better than chance, and counting it is most of a
+// search's work among millions of voters.
+const broadKey = 2000
+
+// selectiveKeys returns the hashes of the query keys that match some voter
+// but not more than broadKey, most selective first; when fewer than two
+// are left, the two most selective keys that match anyone.
+func (db *DB) selectiveKeys(ctx context.Context, keys []string) ([]any, error) {
+	type counted struct {
+		h int64
+		n int
+	}
+	var all []counted
+	for _, k := range keys {
+		h := keyHash(k)
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM voter_keys WHERE h = ? LIMIT `+
+			strconv.Itoa(broadKey+1)+`)`, h).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			all = append(all, counted{h, n})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b counted) int { return cmp.Compare(a.n, b.n) })
+	var out []any
+	for _, c := range all {
+		if c.n <= broadKey || len(out) < 2 {
+			out = append(out, c.h)
+		}
+	}
+	return out, nil
+}
+
 // SearchVoters finds registrations inside scopes by name (typos and
 // nicknames tolerated), birth date, voter ID or address, best first.
 func (db *DB) SearchVoters(ctx context.Context, q string, scopes []vigil.Scope, limit int) ([]SearchResult, error) {
@@ -240,17 +276,22 @@ func (db *DB) SearchVoters(ctx context.Context, q string, scopes []vigil.Scope, 
 	if !ok {
 		return nil, nil
 	}
-	args := make([]any, 0, len(keys)+len(sargs))
-	for _, k := range keys {
-		args = append(args, keyHash(k))
+	hashes, err := db.selectiveKeys(ctx, keys)
+	if err != nil {
+		return nil, vigil.Wrap(op, vigil.Unavailable, err)
 	}
+	if len(hashes) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(hashes)+len(sargs))
+	args = append(args, hashes...)
 	args = append(args, sargs...)
 	// Candidates sharing the most keys with the query first: a common name
 	// with a typo ("JAMES SMIHT") shares a few fuzzy keys with thousands of
 	// voters but many with the few it means. Only the best are read and
 	// ranked, which bounds the work of every search.
 	const maxRead = 100
-	hs := "?" + strings.Repeat(",?", len(keys)-1)
+	hs := "?" + strings.Repeat(",?", len(hashes)-1)
 	var cand string
 	if where == "1" {
 		cand = `SELECT k.id AS id, count(*) AS n FROM voter_keys k WHERE k.h IN (` + hs + `)
