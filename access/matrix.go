@@ -59,6 +59,9 @@ const (
 	ActionBackupVerify  Action = "backup.verify"  // decrypt and check a backup; restore it into a scratch directory (drill)
 	ActionBackupRestore Action = "backup.restore" // restore a backup into a new data directory
 	ActionPaperPrint    Action = "paper.print"    // paper pollbooks, envelopes, voted lists, key sheets
+	ActionMirrorAllow   Action = "mirror.allow"   // on the hub: admit a remote mirror and issue its credential
+	ActionMirrorRun     Action = "mirror.run"     // run a remote mirror site of a hub (read-only pages and API)
+	ActionMirrorPromote Action = "mirror.promote" // make a stopped mirror the primary after a disaster
 
 	// The campaign security desk (vigil campaign.go). A firm reaches a campaign's data only through an active engagement, which the handlers check; the officer never reads self-assessments.
 	ActionCampaignRead      Action = "campaign.read"      // profile, help requests, engagements, incidents, access log
@@ -144,6 +147,9 @@ var Matrix = map[Action]Rule{
 	ActionBackupVerify:  {Roles: []vigil.Role{vigil.RoleStateAdmin, vigil.RoleSecurityOfficer, vigil.RoleOperator}},
 	ActionBackupRestore: {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
 	ActionPaperPrint:    {Roles: []vigil.Role{vigil.RoleStateAdmin, vigil.RoleCountyAdmin, vigil.RolePollSupervisor, vigil.RoleOperator}, Scoped: true},
+	ActionMirrorAllow:   {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
+	ActionMirrorRun:     {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
+	ActionMirrorPromote: {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
 
 	// The campaign security desk.
 	ActionCampaignRead:      {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer, vigil.RoleOperator}, Scoped: true},

@@ -74,6 +74,10 @@ func (s *Server) handle(pattern string, action access.Action, target scopeFunc, 
 		}()
 		setSecurityHeaders(sw)
 		r.Body = http.MaxBytesReader(sw, r.Body, 8<<20)
+		if rule := access.Matrix[action]; s.cfg.ReadOnly != "" && (rule.Write || unsafeMethod(r.Method) && !rule.Public) {
+			s.writeError(sw, r, rq, &vigil.Error{Op: "http", Kind: vigil.Permission, Message: s.cfg.ReadOnly})
+			return
+		}
 		if err := s.admit(sw, r, rq, action, target); err != nil {
 			s.writeError(sw, r, rq, err)
 			return
@@ -142,6 +146,11 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, rq *request, acti
 // deny records a refusal in the log.
 func (s *Server) deny(ctx context.Context, r *http.Request, rq *request, reason string) {
 	s.metrics.denials.Inc()
+	if s.cfg.ReadOnly != "" {
+		// A read-only mirror has no log to record it in.
+		s.log.Warn("access denied", "user", userName(rq), "action", rq.action, "route", r.Method+" "+r.URL.Path, "reason", reason)
+		return
+	}
 	ev, err := vigil.NewEvent(s.actor(rq), vigil.EventAccessDenied, userName(rq), s.node.Now(),
 		vigil.Denial{Action: string(rq.action), Route: r.Method + " " + r.URL.Path, Reason: reason, Addr: clientAddr(r)})
 	if err != nil {

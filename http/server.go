@@ -39,6 +39,11 @@ type Config struct {
 	// SecureCookies forces the Secure attribute; it is always set when the
 	// request came over TLS or not from loopback.
 	SecureCookies bool
+	// ReadOnly, when set, refuses every write (actions marked Write, and
+	// any other unsafe method except signing in and out) with this
+	// message: a remote mirror serves pages and API but holds no log of its
+	// own (docs/decisions/0009-mirror.md).
+	ReadOnly string
 }
 
 // Server is the HTTP front end of one node.

@@ -32,6 +32,11 @@ type Config struct {
 	ClusterHost   string
 	ClusterPort   int
 	ClusterRoutes []string
+
+	// Remote mirror sites (nats/mirror.go): a hub's TLS listener for
+	// mirrors, or a mirror's link to its hub.
+	MirrorListener *MirrorListener
+	MirrorUplink   *MirrorUplink
 }
 
 // Server is an embedded NATS server with JetStream.
@@ -84,6 +89,9 @@ func Start(cfg Config) (*Server, error) {
 			opts.Routes = append(opts.Routes, u)
 		}
 	}
+	if err := applyMirror(opts, cfg); err != nil {
+		return nil, err
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, vigil.Wrap(op, vigil.Unavailable, err)
@@ -106,8 +114,8 @@ func (s *Server) ClientURL() string {
 
 // Connect opens an in-process client connection.
 func (s *Server) Connect(name string) (*natsgo.Conn, error) {
-	nc, err := natsgo.Connect("", natsgo.InProcessServer(s.ns), natsgo.Name(name),
-		natsgo.Token(s.cfg.Token), natsgo.MaxReconnects(-1))
+	nc, err := natsgo.Connect("", append([]natsgo.Option{natsgo.InProcessServer(s.ns), natsgo.Name(name),
+		natsgo.Token(s.cfg.Token), natsgo.MaxReconnects(-1)}, s.mirrorClientOptions()...)...)
 	if err != nil {
 		return nil, vigil.Wrap("nats.connect", vigil.Unavailable, err)
 	}

@@ -43,6 +43,9 @@ type Options struct {
 	// (a damaged log must still open so that verify can name the damage),
 	// no following, no checkpoints.
 	Inspect bool
+	// Mirror runs a mirror's directory: the embedded server links to the
+	// hub and mirrors its streams (node/mirror.go).
+	Mirror bool
 }
 
 // Node is an open data directory.
@@ -78,6 +81,9 @@ type Node struct {
 	wg      sync.WaitGroup
 	ckMu    sync.Mutex // serializes checkpoint signing; guards lastCkp
 	lastCkp int64
+
+	mirror     *mirrorConfig // an unpromoted mirror (node/mirror.go)
+	hubMirrors *hubMirrors   // a hub admitting mirrors
 }
 
 // Paths inside a data directory.
@@ -133,6 +139,10 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	if err := n.acquireLock(); err != nil {
 		return nil, err
 	}
+	if err := n.openMirror(o); err != nil {
+		n.Close()
+		return nil, err
+	}
 	if err := n.connect(ctx, o); err != nil {
 		n.Close()
 		return nil, err
@@ -163,6 +173,10 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			n.Close()
 			return nil, err
 		}
+		if err := n.startMirrorHub(ctx); err != nil {
+			n.Close()
+			return nil, err
+		}
 	}
 	return n, nil
 }
@@ -190,8 +204,12 @@ func (n *Node) connect(ctx context.Context, o Options) error {
 			CredsFile: n.Meta.NATSCreds, CAFile: n.Meta.NATSCA, CertFile: n.Meta.NATSCert, KeyFile: n.Meta.NATSKey,
 			Name: "vigil " + n.Meta.NodeName})
 	case n.Owner:
-		n.server, err = vnats.Start(vnats.Config{Name: n.Meta.NodeName, StoreDir: storeDir(n.Dir), Key: n.Keys.StoreKey,
-			Listen: o.Listen, Host: o.Host, Port: o.Port, Token: n.Keys.Token})
+		cfg := vnats.Config{Name: n.Meta.NodeName, StoreDir: storeDir(n.Dir), Key: n.Keys.StoreKey,
+			Listen: o.Listen, Host: o.Host, Port: o.Port, Token: n.Keys.Token}
+		if err := n.natsMirrorConfig(&cfg, o); err != nil {
+			return err
+		}
+		n.server, err = vnats.Start(cfg)
 		if err == nil {
 			n.NC, err = n.server.Connect("vigil " + n.Meta.NodeName)
 		}
@@ -250,6 +268,9 @@ func (n *Node) Origin() string { return n.Meta.NodeName }
 // Append stores events and waits until this node's projections include
 // them, so the caller reads its own writes. Errors: see nats.Log.Append.
 func (n *Node) Append(ctx context.Context, events []vigil.Event, o vigil.AppendOptions) (uint64, error) {
+	if n.mirror != nil {
+		return 0, n.errReadOnly()
+	}
 	seq, err := n.Log.Append(ctx, events, o)
 	if err != nil {
 		return 0, err
@@ -313,7 +334,7 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 		n.wg.Wait()
-		if n.Tree != nil && n.runErr == nil {
+		if n.Tree != nil && n.runErr == nil && n.mirror == nil {
 			errs = append(errs, n.checkpoint(context.Background()))
 		}
 	}

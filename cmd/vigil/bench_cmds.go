@@ -18,6 +18,7 @@ func (m *Main) benchCmd() *cobra.Command {
 	c.AddCommand(m.benchVotersCmd())
 	c.AddCommand(m.benchBackupCmd())
 	c.AddCommand(m.benchTallyCmd())
+	c.AddCommand(m.benchMirrorCmd())
 	return c
 }
 

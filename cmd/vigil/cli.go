@@ -80,6 +80,7 @@ func (m *Main) newRoot() *cobra.Command {
 	root.AddCommand(m.versionCmd(), m.initCmd(), m.serveCmd(), m.demoCmd(), m.userCmd(), m.logCmd(),
 		m.verifyCmd(), m.benchCmd())
 	root.AddCommand(m.backupCmd(), m.restoreCmd(), m.drillCmd(), m.paperCmd())
+	root.AddCommand(m.mirrorCmd())
 	root.AddCommand(m.votersCmd())
 	root.AddCommand(m.equipmentCmd(), m.devicesCmd(), m.pollbookCmd())
 	root.AddCommand(m.detectCmd(), m.alertsCmd())
