@@ -3,6 +3,7 @@ package vigil
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -276,15 +277,28 @@ func (r CastVoteRecord) Validate() error {
 	if r.Position < 0 {
 		return FieldError(op, "position", "record %s has a negative position %d", r.ID, r.Position)
 	}
-	seen := make(map[ContestID]bool, len(r.Contests))
+	// A ballot lists a few dozen contests at most: comparing them pairwise
+	// is cheaper than a map for each of a million records.
+	var seen map[ContestID]bool
+	if len(r.Contests) > 32 {
+		seen = make(map[ContestID]bool, len(r.Contests))
+	}
 	for i, c := range r.Contests {
 		if c.Contest == "" {
 			return FieldError(op, fmt.Sprintf("contests[%d].contest", i), "record %s names a contest without an id", r.ID)
 		}
-		if seen[c.Contest] {
+		twice := seen[c.Contest]
+		if seen == nil {
+			for _, p := range r.Contests[:i] {
+				twice = twice || p.Contest == c.Contest
+			}
+		}
+		if twice {
 			return FieldError(op, fmt.Sprintf("contests[%d].contest", i), "record %s lists contest %q twice", r.ID, c.Contest)
 		}
-		seen[c.Contest] = true
+		if seen != nil {
+			seen[c.Contest] = true
+		}
 		if c.Undervotes < 0 {
 			return FieldError(op, fmt.Sprintf("contests[%d].undervotes", i), "record %s: negative undervotes in contest %q", r.ID, c.Contest)
 		}
@@ -394,15 +408,233 @@ type ElectionImport struct {
 }
 
 // CVRBatch is the payload of cvrs.imported: part Part of import Import.
+//
+// The records are in Records (each a CastVoteRecord as JSON) or, as imports
+// write them, in the compact form Strings and Rows, about a fifth of the
+// size: every byte of a million-ballot import is checked and copied
+// several times on its way through the log. AllRecords reads either.
+//
+// A row is a JSON array
+//
+//	[id, imprintedId, position, tabulator, batch, ballotStyle, precinct, countingGroup, vote…]
+//
+// where id and imprintedId are strings, position an integer, and the next
+// five indexes into Strings. Each vote (one contest on the ballot) is an
+// array [contest, flags, undervotes, mark…]: contest is an index into
+// Strings, flags 1 when the contest was overvoted, and each mark either the
+// index of its choice in Strings or, when it has a rank or flags,
+// [choice, rank, flags] with flags 1 for a write-in and 2 for an ambiguous
+// mark.
 type CVRBatch struct {
-	Import  string           `json:"import"` // shared by every batch of one import
-	Format  string           `json:"format"`
-	Files   []string         `json:"files"`
-	County  string           `json:"county,omitempty"`
-	Part    int              `json:"part"`            // 1-based
-	Last    bool             `json:"last,omitempty"`  // the import is complete with this batch
-	Total   int              `json:"total,omitempty"` // on the last batch: records in the whole import
-	Records []CastVoteRecord `json:"records"`
+	Import  string            `json:"import"` // shared by every batch of one import
+	Format  string            `json:"format"`
+	Files   []string          `json:"files"`
+	County  string            `json:"county,omitempty"`
+	Part    int               `json:"part"`            // 1-based
+	Last    bool              `json:"last,omitempty"`  // the import is complete with this batch
+	Total   int               `json:"total,omitempty"` // on the last batch: records in the whole import
+	Records []CastVoteRecord  `json:"records,omitempty"`
+	Strings []string          `json:"strings,omitempty"` // the values rows refer to by index
+	Rows    []json.RawMessage `json:"rows,omitempty"`
+}
+
+// AllRecords returns the batch's records, from Records and Rows. Errors:
+// Integrity, naming the row that is malformed.
+func (b *CVRBatch) AllRecords() ([]CastVoteRecord, error) {
+	out := append([]CastVoteRecord(nil), b.Records...)
+	for i, raw := range b.Rows {
+		c, err := DecodeCVRRow(raw, b.Strings)
+		if err != nil {
+			return nil, &Error{Op: "cvrs.rows", Kind: Integrity, Field: fmt.Sprintf("rows[%d]", i), Message: err.Error()}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// DecodeCVRRow reads one row of a CVRBatch (see there) with strs as the
+// batch's Strings.
+func DecodeCVRRow(raw []byte, strs []string) (CastVoteRecord, error) {
+	var c CastVoteRecord
+	var cells []json.RawMessage
+	if err := json.Unmarshal(raw, &cells); err != nil {
+		return c, fmt.Errorf("a row must be a JSON array: %v", err)
+	}
+	if len(cells) < 8 {
+		return c, fmt.Errorf("a row needs at least 8 cells, not %d", len(cells))
+	}
+	str := func(cell json.RawMessage, what string) (string, error) {
+		var i int
+		if err := json.Unmarshal(cell, &i); err != nil || i < 0 || i >= len(strs) {
+			return "", fmt.Errorf("%s %s is not an index into strings", what, cell)
+		}
+		return strs[i], nil
+	}
+	if err := json.Unmarshal(cells[0], (*string)(&c.ID)); err != nil {
+		return c, fmt.Errorf("id: %v", err)
+	}
+	if err := json.Unmarshal(cells[1], &c.ImprintedID); err != nil {
+		return c, fmt.Errorf("imprintedId: %v", err)
+	}
+	if err := json.Unmarshal(cells[2], &c.Position); err != nil {
+		return c, fmt.Errorf("position: %v", err)
+	}
+	var err error
+	for k, f := range []struct {
+		dst  *string
+		name string
+	}{{&c.Tabulator, "tabulator"}, {&c.Batch, "batch"}, {(*string)(&c.BallotStyle), "ballotStyle"},
+		{(*string)(&c.Precinct), "precinct"}, {&c.CountingGroup, "countingGroup"}} {
+		if *f.dst, err = str(cells[3+k], f.name); err != nil {
+			return c, err
+		}
+	}
+	c.Contests = make([]ContestVote, 0, len(cells)-8)
+	for _, cell := range cells[8:] {
+		var parts []json.RawMessage
+		if err := json.Unmarshal(cell, &parts); err != nil || len(parts) < 3 {
+			return c, fmt.Errorf("vote %s must be [contest, flags, undervotes, mark…]", cell)
+		}
+		var cv ContestVote
+		s, err := str(parts[0], "contest")
+		if err != nil {
+			return c, err
+		}
+		cv.Contest = ContestID(s)
+		var flags int
+		if err := json.Unmarshal(parts[1], &flags); err != nil || flags&^1 != 0 {
+			return c, fmt.Errorf("vote flags %s must be 0 or 1", parts[1])
+		}
+		cv.Overvoted = flags == 1
+		if err := json.Unmarshal(parts[2], &cv.Undervotes); err != nil {
+			return c, fmt.Errorf("undervotes: %v", err)
+		}
+		for _, m := range parts[3:] {
+			var mk Mark
+			var triple []json.RawMessage
+			if json.Unmarshal(m, &triple) == nil {
+				if len(triple) != 3 {
+					return c, fmt.Errorf("mark %s must be a choice or [choice, rank, flags]", m)
+				}
+				var mf int
+				if err := json.Unmarshal(triple[1], &mk.Rank); err != nil {
+					return c, fmt.Errorf("rank: %v", err)
+				}
+				if err := json.Unmarshal(triple[2], &mf); err != nil || mf&^3 != 0 {
+					return c, fmt.Errorf("mark flags %s must be 0 to 3", triple[2])
+				}
+				mk.WriteIn, mk.Ambiguous = mf&1 != 0, mf&2 != 0
+				m = triple[0]
+			}
+			s, err := str(m, "choice")
+			if err != nil {
+				return c, err
+			}
+			mk.Choice = ChoiceID(s)
+			cv.Marks = append(cv.Marks, mk)
+		}
+		c.Contests = append(c.Contests, cv)
+	}
+	return c, nil
+}
+
+// CVRRows writes records in CVRBatch's compact form. The zero value is
+// ready; Reset starts a new batch.
+type CVRRows struct {
+	Strings []string
+	Rows    []byte // the rows, comma-separated (the inside of the JSON array)
+	N       int    // rows written
+	index   map[string]int
+	strLen  int
+}
+
+// Size is about the JSON size of the rows and strings so far.
+func (w *CVRRows) Size() int { return len(w.Rows) + w.strLen }
+
+// Reset empties the rows and the strings.
+func (w *CVRRows) Reset() {
+	w.Strings, w.Rows, w.N, w.strLen = w.Strings[:0], w.Rows[:0], 0, 0
+	clear(w.index)
+}
+
+func (w *CVRRows) ref(b []byte, s string) []byte {
+	i, ok := w.index[s]
+	if !ok {
+		if w.index == nil {
+			w.index = map[string]int{}
+		}
+		i = len(w.Strings)
+		w.Strings = append(w.Strings, s)
+		w.index[s] = i
+		w.strLen += len(s) + 3
+	}
+	return strconv.AppendInt(b, int64(i), 10)
+}
+
+// Add appends c as one row.
+func (w *CVRRows) Add(c *CastVoteRecord) {
+	b := w.Rows
+	if w.N > 0 {
+		b = append(b, ',')
+	}
+	w.N++
+	b = append(b, '[')
+	b = appendJSONString(b, string(c.ID))
+	b = append(b, ',')
+	b = appendJSONString(b, c.ImprintedID)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(c.Position), 10)
+	for _, s := range [...]string{c.Tabulator, c.Batch, string(c.BallotStyle), string(c.Precinct), c.CountingGroup} {
+		b = append(b, ',')
+		b = w.ref(b, s)
+	}
+	for i := range c.Contests {
+		cv := &c.Contests[i]
+		b = append(b, ',', '[')
+		b = w.ref(b, string(cv.Contest))
+		if cv.Overvoted {
+			b = append(b, ",1,"...)
+		} else {
+			b = append(b, ",0,"...)
+		}
+		b = strconv.AppendInt(b, int64(cv.Undervotes), 10)
+		for j := range cv.Marks {
+			m := &cv.Marks[j]
+			b = append(b, ',')
+			if m.Rank == 0 && !m.WriteIn && !m.Ambiguous {
+				b = w.ref(b, string(m.Choice))
+				continue
+			}
+			b = append(b, '[')
+			b = w.ref(b, string(m.Choice))
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(m.Rank), 10)
+			var f byte = '0'
+			if m.WriteIn {
+				f++
+			}
+			if m.Ambiguous {
+				f += 2
+			}
+			b = append(b, ',', f, ']')
+		}
+		b = append(b, ']')
+	}
+	w.Rows = append(b, ']')
+}
+
+// appendJSONString appends s quoted: plain printable ASCII as is, anything
+// else as encoding/json escapes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // ManifestImport is the payload of manifest.imported.
@@ -414,6 +646,9 @@ type ManifestImport struct {
 
 // ResultsPublication is the payload of results.published.
 type ResultsPublication struct {
+	// County is the county whose ballots were counted; empty for a
+	// statewide publication (every county's ballots).
+	County     string `json:"county,omitempty"`
 	Checkpoint string `json:"checkpoint"` // the log checkpoint the published count was computed at
 	Ballots    int64  `json:"ballots"`
 	// Results is the published count (tabulate.Results as JSON), so that
@@ -425,6 +660,7 @@ type ResultsPublication struct {
 // check-ins (provisional ballots apart) against CVRs counted and the
 // manifest. Kind is "precinct" or "place".
 type Discrepancy struct {
+	County       string `json:"county,omitempty"` // the county reconciled; empty: every county
 	Kind         string `json:"kind"`
 	ID           string `json:"id"`
 	CheckIns     int    `json:"checkIns"`

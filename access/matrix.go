@@ -86,6 +86,13 @@ const (
 	ActionDeviceRead      Action = "device.read"            // enrolled pollbook devices: site, version, OS, status
 	ActionDeviceManage    Action = "device.manage"          // issue one-time enrolment codes; revoke a device
 	ActionDeviceEnrol     Action = "device.enrol"           // redeem an enrolment code on the device itself
+
+	// Risk-limiting audits (vigil audit_workflow.go, package auditflow). The seed's author never sits on one of the audit's boards, and a board member acts only for their own board: the service and handlers check both.
+	ActionAuditRead      Action = "audit.read"      // audits' settings, the live seed ceremony, rounds and risk measures
+	ActionAuditReport    Action = "audit.report"    // the full sample, the audit report and the public verification bundle
+	ActionAuditManage    Action = "audit.manage"    // create an audit, enter seed digits, create boards, draw and close rounds
+	ActionAuditRetrieval Action = "audit.retrieval" // a board's retrieval list (members: their own board only)
+	ActionAuditEnter     Action = "audit.enter"     // a board's interpretations and batch sign-offs
 )
 
 // Rule grants an action to a role. Scoped rules are checked against the
@@ -174,6 +181,13 @@ var Matrix = map[Action]Rule{
 	ActionDeviceRead:      {Roles: []vigil.Role{vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleSecurityOfficer, vigil.RoleEquipmentManager, vigil.RoleOperator}, Scoped: true},
 	ActionDeviceManage:    {Roles: []vigil.Role{vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleOperator}, Scoped: true, Write: true},
 	ActionDeviceEnrol:     {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
+
+	// Risk-limiting audits: observers read everything public; boards only their own lists.
+	ActionAuditRead:      {Roles: []vigil.Role{vigil.RoleAuditAdmin, vigil.RoleAuditBoard, vigil.RoleObserver, vigil.RoleStateAdmin, vigil.RoleCountyAdmin, vigil.RoleOperator}, Scoped: true},
+	ActionAuditReport:    {Roles: []vigil.Role{vigil.RoleAuditAdmin, vigil.RoleObserver, vigil.RoleStateAdmin, vigil.RoleCountyAdmin, vigil.RoleOperator}, Scoped: true},
+	ActionAuditManage:    {Roles: []vigil.Role{vigil.RoleAuditAdmin, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionAuditRetrieval: {Roles: []vigil.Role{vigil.RoleAuditAdmin, vigil.RoleAuditBoard, vigil.RoleOperator}, Scoped: true},
+	ActionAuditEnter:     {Roles: []vigil.Role{vigil.RoleAuditBoard, vigil.RoleOperator}, Scoped: true, Write: true},
 }
 
 // Actions lists the matrix's actions, sorted.

@@ -39,6 +39,10 @@ type TallyResult struct {
 	NodeImportTime time.Duration // vigil cvrs import on a node: two passes, events, projections
 	NodeTallyTime  time.Duration // tally from the projections
 	NodePeakRSS    int64
+	// NodeRatio is (NodeImportTime + NodeTallyTime) over the time
+	// encoding/csv needs to read a file of NodeCVRs ballots (CSVTime scaled
+	// by NodeCVRs / CVRs).
+	NodeRatio float64
 }
 
 // RunTally generates a Dominion CSV export of o.CVRs ballots with ten
@@ -136,6 +140,9 @@ func RunTally(ctx context.Context, o TallyOptions, progress io.Writer) (TallyRes
 	}
 	res.NodeTallyTime = time.Since(start)
 	res.NodePeakRSS = peakRSS()
+	if csv := res.CSVTime.Seconds() * float64(o.NodeCVR) / float64(o.CVRs); csv > 0 {
+		res.NodeRatio = (res.NodeImportTime + res.NodeTallyTime).Seconds() / csv
+	}
 	if nres.Ballots != int64(o.NodeCVR) {
 		return res, fmt.Errorf("bench tally: node counted %d ballots, want %d", nres.Ballots, o.NodeCVR)
 	}

@@ -11,7 +11,7 @@ func TestRunTallySmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.CSVTime <= 0 || r.TallyTime <= 0 || r.Ratio <= 0 || r.NodeImportTime <= 0 || r.PeakHeap == 0 {
+	if r.CSVTime <= 0 || r.TallyTime <= 0 || r.Ratio <= 0 || r.NodeImportTime <= 0 || r.NodeRatio <= 0 || r.PeakHeap == 0 {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -32,7 +32,9 @@ var menu = []struct {
 	{access.ActionUserRead, "/admin/users", "Users and roles"},
 	{access.ActionLogRead, "/log", "Event log"},
 	{access.ActionTabulationRead, "/tabulation", "Tabulation"},
+	{access.ActionTabulationRead, "/tabulation/reconciliation", "Reconciliation (live)"},
 	{access.ActionResultsRead, "/results", "Results"},
+	{access.ActionAuditRead, "/audits", "Audits"},
 }
 
 // navFor lists the pages the user's roles can open now.

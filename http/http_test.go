@@ -213,6 +213,13 @@ func probes() map[access.Action]func(i int) (method, path string, body any) {
 		access.ActionIncidentReport:    deskProbe("POST", "/api/v1/campaigns/C1/incidents", `{"kind":"phishing","summary":"probe"}`),
 		access.ActionIncidentRead:      deskProbe("GET", "/api/v1/incidents", nil),
 		access.ActionIncidentUpdate:    deskProbe("POST", "/api/v1/incidents/Inone", `{"status":"triaged"}`),
+
+		// Risk-limiting audits: a list, or an audit that does not exist (404 for allowed roles).
+		access.ActionAuditRead:      func(int) (string, string, any) { return "GET", "/api/v1/audits", nil },
+		access.ActionAuditReport:    func(int) (string, string, any) { return "GET", "/api/v1/audits/none/report.csv", nil },
+		access.ActionAuditManage:    func(int) (string, string, any) { return "POST", "/api/v1/audits/none/rounds/close", nil },
+		access.ActionAuditRetrieval: func(int) (string, string, any) { return "GET", "/api/v1/audits/none/boards/B1/retrieval", nil },
+		access.ActionAuditEnter:     func(int) (string, string, any) { return "POST", "/api/v1/audits/none/boards/B1/signoff", `{}` },
 	}
 }
 

@@ -205,4 +205,5 @@ func (s *Server) registerRoutes() {
 	s.registerPaper()
 	s.registerEquipment()
 	s.registerResults()
+	s.registerAudits()
 }

@@ -38,6 +38,7 @@ func NewProjector(db *DB, origin string) *Projector {
 	registerEquipment(p.appliers)
 	registerDevices(p.appliers)
 	registerTabulation(p.appliers)
+	registerAudits(p.appliers)
 	return p
 }
 

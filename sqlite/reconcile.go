@@ -13,11 +13,12 @@ import (
 // check-ins nor, until accepted, counted ballots.
 type ReconcileLine struct {
 	vigil.Discrepancy
-	Flagged bool // |Difference| or |Ballots - Manifest| is above the threshold
+	Flagged bool `json:"flagged"` // |Difference| or |Ballots - Manifest| is above the threshold
 }
 
 // Reconcile compares check-ins (of election, or of every election when
-// empty) with counted ballots, precinct by precinct and place by place.
+// empty) with counted ballots, precinct by precinct and place by place, in
+// the service's county (or every county).
 //
 // Manifest counts are batch counts; a batch is attributed to a precinct
 // only when all its CVRs are of that precinct (precinct-sorted batches),
@@ -30,7 +31,7 @@ func (t *Tabulation) Reconcile(ctx context.Context, election string, threshold i
 	get := func(kind, id string) *vigil.Discrepancy {
 		k := key{kind, id}
 		if lines[k] == nil {
-			lines[k] = &vigil.Discrepancy{Kind: kind, ID: id}
+			lines[k] = &vigil.Discrepancy{County: t.county, Kind: kind, ID: id}
 		}
 		return lines[k]
 	}
@@ -55,22 +56,26 @@ func (t *Tabulation) Reconcile(ctx context.Context, election string, threshold i
 		fn   func(id string, n int)
 		args []any
 	}{
-		{`SELECT precinct, COUNT(*) FROM checkins WHERE state = 'checked_in' AND (?1 = '' OR election = ?1) GROUP BY precinct`,
-			func(id string, n int) { get("precinct", id).CheckIns += n }, []any{election}},
-		{`SELECT place, COUNT(*) FROM checkins WHERE state = 'checked_in' AND (?1 = '' OR election = ?1) GROUP BY place`,
-			func(id string, n int) { get("place", id).CheckIns += n }, []any{election}},
-		{`SELECT place, COUNT(*) FROM provisionals WHERE (?1 = '' OR election = ?1) GROUP BY place`,
-			func(id string, n int) { get("place", id).Provisionals += n }, []any{election}},
-		{`SELECT c.precinct, COUNT(*) FROM cvrs c JOIN cvr_imports i ON i.id = c.import WHERE i.complete = 1 GROUP BY c.precinct`,
-			func(id string, n int) { get("precinct", id).Ballots += n }, nil},
+		{`SELECT precinct, COUNT(*) FROM checkins WHERE state = 'checked_in' AND (?1 = '' OR election = ?1)
+			AND (?2 = '' OR county = ?2) GROUP BY precinct`,
+			func(id string, n int) { get("precinct", id).CheckIns += n }, []any{election, t.county}},
+		{`SELECT place, COUNT(*) FROM checkins WHERE state = 'checked_in' AND (?1 = '' OR election = ?1)
+			AND (?2 = '' OR county = ?2) GROUP BY place`,
+			func(id string, n int) { get("place", id).CheckIns += n }, []any{election, t.county}},
+		{`SELECT place, COUNT(*) FROM provisionals WHERE (?1 = '' OR election = ?1) AND (?2 = '' OR county = ?2) GROUP BY place`,
+			func(id string, n int) { get("place", id).Provisionals += n }, []any{election, t.county}},
+		{`SELECT c.precinct, COUNT(*) FROM cvrs c JOIN cvr_imports i ON i.id = c.import
+			WHERE i.complete = 1 AND (?1 = '' OR c.county = ?1) GROUP BY c.precinct`,
+			func(id string, n int) { get("precinct", id).Ballots += n }, []any{t.county}},
 		{`SELECT pr.place, COUNT(*) FROM cvrs c JOIN cvr_imports i ON i.id = c.import JOIN precincts pr ON pr.id = c.precinct
-			WHERE i.complete = 1 GROUP BY pr.place`,
-			func(id string, n int) { get("place", id).Ballots += n }, nil},
+			WHERE i.complete = 1 AND (?1 = '' OR c.county = ?1) GROUP BY pr.place`,
+			func(id string, n int) { get("place", id).Ballots += n }, []any{t.county}},
 		{`SELECT b.precinct, SUM(m.ballots) FROM manifest_batches m JOIN (
-			SELECT c.tabulator, c.batch, MIN(c.precinct) precinct FROM cvrs c JOIN cvr_imports i ON i.id = c.import
-			WHERE i.complete = 1 GROUP BY c.tabulator, c.batch HAVING MIN(c.precinct) = MAX(c.precinct)) b
-			ON b.tabulator = m.tabulator AND b.batch = m.batch GROUP BY b.precinct`,
-			func(id string, n int) { get("precinct", id).Manifest += n }, nil},
+			SELECT c.county, c.tabulator, c.batch, MIN(c.precinct) precinct FROM cvrs c JOIN cvr_imports i ON i.id = c.import
+			WHERE i.complete = 1 AND (?1 = '' OR c.county = ?1) GROUP BY c.county, c.tabulator, c.batch
+			HAVING MIN(c.precinct) = MAX(c.precinct)) b
+			ON b.county = m.county AND b.tabulator = m.tabulator AND b.batch = m.batch GROUP BY b.precinct`,
+			func(id string, n int) { get("precinct", id).Manifest += n }, []any{t.county}},
 	}
 	for _, s := range steps {
 		if err := query(s.q, s.fn, s.args...); err != nil {
@@ -111,9 +116,9 @@ func (t *Tabulation) RecordDiscrepancies(ctx context.Context, a vigil.Actor, lin
 			continue
 		}
 		var n int
-		if err := t.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM reconciliation_discrepancies WHERE kind = ? AND id = ?
+		if err := t.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM reconciliation_discrepancies WHERE county = ? AND kind = ? AND id = ?
 			AND checkins = ? AND provisionals = ? AND ballots = ? AND manifest = ?`,
-			l.Kind, l.ID, l.CheckIns, l.Provisionals, l.Ballots, l.Manifest).Scan(&n); err != nil {
+			l.County, l.Kind, l.ID, l.CheckIns, l.Provisionals, l.Ballots, l.Manifest).Scan(&n); err != nil {
 			return 0, vigil.Wrap("reconcile", vigil.Unavailable, err)
 		}
 		if n > 0 {

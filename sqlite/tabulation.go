@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil"
@@ -30,9 +31,20 @@ func registerTabulation(m map[vigil.EventType]applier) {
 		return err
 	}
 	m[vigil.EventCVRsImported] = func(tx *sql.Tx, ev vigil.Event) error {
-		p, err := decode[vigil.CVRBatch](ev)
-		if err != nil {
-			return err
+		d := batchDecoders.Get().(*batchDecoder)
+		defer batchDecoders.Put(d)
+		defer d.release() // the records point into ev.Payload: keep none of it in the pool
+		p := &d.batch
+		if d.decode(ev.Payload) != nil {
+			slow, err := decode[vigil.CVRBatch](ev)
+			if err != nil {
+				return err
+			}
+			if slow.Records, err = slow.AllRecords(); err != nil {
+				return err
+			}
+			slow.Rows = nil
+			p = &slow
 		}
 		complete := 0
 		if p.Last {
@@ -44,35 +56,21 @@ func registerTabulation(m map[vigil.EventType]applier) {
 			p.Import, p.Format, strings.Join(p.Files, "\n"), p.County, ev.Actor, timeText(ev.Time), len(p.Records), complete); err != nil {
 			return err
 		}
-		st, err := tx.Prepare(`INSERT INTO cvrs(id, import, tabulator, batch, position, precinct, ballot_style, counting_group, record)
-			VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		var buf []byte
-		for i := range p.Records {
-			c := &p.Records[i]
-			buf = appendCVR(buf[:0], c)
-			if _, err := st.Exec(string(c.ID), p.Import, c.Tabulator, c.Batch, c.Position, string(c.Precinct),
-				string(c.BallotStyle), c.CountingGroup, buf); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertCVRs(tx, p)
 	}
 	m[vigil.EventManifestImported] = func(tx *sql.Tx, ev vigil.Event) error {
 		p, err := decode[vigil.ManifestImport](ev)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`DELETE FROM manifest_batches`); err != nil {
+		// A county's manifest replaces that county's batches only.
+		if _, err := tx.Exec(`DELETE FROM manifest_batches WHERE county = ?`, p.County); err != nil {
 			return err
 		}
 		for _, b := range p.Batches {
-			if _, err := tx.Exec(`INSERT INTO manifest_batches(tabulator, batch, container, ballots, cvrs, event)
-				VALUES (?,?,?,?,?,?) ON CONFLICT(tabulator, batch) DO UPDATE SET ballots = excluded.ballots`,
-				b.Tabulator, b.Batch, b.Container, b.Ballots, b.CVRs, ev.ID); err != nil {
+			if _, err := tx.Exec(`INSERT INTO manifest_batches(county, tabulator, batch, container, ballots, cvrs, event)
+				VALUES (?,?,?,?,?,?,?) ON CONFLICT(county, tabulator, batch) DO UPDATE SET ballots = excluded.ballots`,
+				p.County, b.Tabulator, b.Batch, b.Container, b.Ballots, b.CVRs, ev.ID); err != nil {
 				return err
 			}
 		}
@@ -83,8 +81,8 @@ func registerTabulation(m map[vigil.EventType]applier) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO results_publications(event, checkpoint, ballots, results, actor, time)
-			VALUES (?,?,?,?,?,?) ON CONFLICT(event) DO NOTHING`, ev.ID, p.Checkpoint, p.Ballots, string(p.Results), ev.Actor, timeText(ev.Time))
+		_, err = tx.Exec(`INSERT INTO results_publications(event, county, checkpoint, ballots, results, actor, time)
+			VALUES (?,?,?,?,?,?,?) ON CONFLICT(event) DO NOTHING`, ev.ID, p.County, p.Checkpoint, p.Ballots, string(p.Results), ev.Actor, timeText(ev.Time))
 		return err
 	}
 	m[vigil.EventReconciliationDiscrepancy] = func(tx *sql.Tx, ev vigil.Event) error {
@@ -92,12 +90,78 @@ func registerTabulation(m map[vigil.EventType]applier) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(`INSERT INTO reconciliation_discrepancies(event, kind, id, checkins, provisionals, ballots, manifest, difference, time)
-			VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(event) DO NOTHING`,
-			ev.ID, d.Kind, d.ID, d.CheckIns, d.Provisionals, d.Ballots, d.Manifest, d.Difference, timeText(ev.Time))
+		_, err = tx.Exec(`INSERT INTO reconciliation_discrepancies(event, county, kind, id, checkins, provisionals, ballots, manifest, difference, time)
+			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(event) DO NOTHING`,
+			ev.ID, d.County, d.Kind, d.ID, d.CheckIns, d.Provisionals, d.Ballots, d.Manifest, d.Difference, timeText(ev.Time))
 		return err
 	}
 }
+
+// cvrsPerInsert is how many rows one INSERT statement writes: one
+// statement per row spent more time in database/sql and the driver than in
+// SQLite's B-tree.
+const cvrsPerInsert = 50
+
+// insertCVRs stores a batch's records, cvrsPerInsert rows a statement.
+// A ballot id its county already has is skipped (an entry applied twice).
+func insertCVRs(tx *sql.Tx, p *vigil.CVRBatch) error {
+	// The (county, id) index of a large import outgrows SQLite's default
+	// 2 MiB page cache: its pages then spill to the WAL in the middle of
+	// the transaction and are written again and again (a million-ballot
+	// import took twice as long). The connection applying CVRs keeps a
+	// larger cache; cache_size is a per-connection setting and an upper
+	// bound, used only as pages are read.
+	if _, err := tx.Exec(`PRAGMA cache_size = -65536`); err != nil {
+		return err
+	}
+	const cols = "(?,?,?,?,?,?,?)"
+	prepare := func(rows int) (*sql.Stmt, error) {
+		q := `INSERT INTO cvrs(county, id, import, tabulator, batch, precinct, record) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(cols+",", rows), ",") + ` ON CONFLICT(county, id) DO NOTHING`
+		return tx.Prepare(q)
+	}
+	var full *sql.Stmt
+	if len(p.Records) >= cvrsPerInsert {
+		st, err := prepare(cvrsPerInsert)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		full = st
+	}
+	args := make([]any, 0, 7*cvrsPerInsert)
+	var blobs []byte // the rows' compact records, one after another
+	var ends []int
+	for from := 0; from < len(p.Records); from += cvrsPerInsert {
+		recs := p.Records[from:min(from+cvrsPerInsert, len(p.Records))]
+		args, blobs, ends = args[:0], blobs[:0], ends[:0]
+		for i := range recs {
+			blobs = appendCVR(blobs, &recs[i])
+			ends = append(ends, len(blobs))
+		}
+		at := 0
+		for i := range recs {
+			c := &recs[i]
+			args = append(args, p.County, string(c.ID), p.Import, c.Tabulator, c.Batch, string(c.Precinct), blobs[at:ends[i]:ends[i]])
+			at = ends[i]
+		}
+		st := full
+		if len(recs) < cvrsPerInsert {
+			var err error
+			if st, err = prepare(len(recs)); err != nil {
+				return err
+			}
+			defer st.Close()
+		}
+		if _, err := st.Exec(args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchDecoders are reused between cvrs.imported entries.
+var batchDecoders = sync.Pool{New: func() any { return new(batchDecoder) }}
 
 // Tabulation is the tabulation service on a node: imports of election
 // definitions, CVRs and manifests; tallies from the projections; results
@@ -106,6 +170,9 @@ type Tabulation struct {
 	db  *DB
 	log vigil.EventAppender
 	now func() time.Time
+	// county limits what the service reads (tallies, reconciliation,
+	// publications) to one county's ballots; "" reads every county.
+	county string
 	// BatchBytes bounds the JSON of one cvrs.imported entry (default 3 MiB;
 	// the log refuses messages over 8 MiB).
 	BatchBytes int
@@ -121,6 +188,19 @@ type Tabulation struct {
 func NewTabulation(db *DB, log vigil.EventAppender, now func() time.Time) *Tabulation {
 	return &Tabulation{db: db, log: log, now: now, BatchBytes: 3 << 20}
 }
+
+// InCounty returns the service limited to county's ballots: its tallies
+// count only CVRs imported for county, its reconciliation compares only
+// county's check-ins, manifest and ballots, and Publish publishes county's
+// count. "" is every county (the state's view).
+func (t *Tabulation) InCounty(county string) *Tabulation {
+	c := *t
+	c.county = county
+	return &c
+}
+
+// County is the county the service is limited to ("" for every county).
+func (t *Tabulation) County() string { return t.county }
 
 // Election returns the current election definition. Errors: NotFound when
 // none has been imported.
@@ -208,10 +288,12 @@ func (t *Tabulation) ImportCVRs(ctx context.Context, a vigil.Actor, in CVRImport
 		return res, err
 	}
 	var existing int
-	if err := t.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cvrs`).Scan(&existing); err != nil {
+	if err := t.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM cvrs WHERE county = ?)`, in.County).Scan(&existing); err != nil {
 		return res, vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	dup, err := t.db.PrepareContext(ctx, `SELECT import FROM cvrs WHERE id = ?`)
+	// Ballot ids are unique within a county: two counties' scanners
+	// number their ballots alike.
+	dup, err := t.db.PrepareContext(ctx, `SELECT import FROM cvrs WHERE county = ? AND id = ?`)
 	if err != nil {
 		return res, vigil.Wrap(op, vigil.Unavailable, err)
 	}
@@ -231,7 +313,7 @@ func (t *Tabulation) ImportCVRs(ctx context.Context, a vigil.Actor, in CVRImport
 		}
 		if existing > 0 {
 			var imp string
-			if err := dup.QueryRowContext(ctx, string(c.ID)).Scan(&imp); err == nil {
+			if err := dup.QueryRowContext(ctx, in.County, string(c.ID)).Scan(&imp); err == nil {
 				return vigil.FieldError(op, fmt.Sprintf("%s, record %d, ballot id", strings.Join(in.Names, ", "), n),
 					"ballot id %s was already imported (import %s); nothing was stored", c.ID, imp)
 			}
@@ -270,8 +352,9 @@ func (t *Tabulation) ImportCVRs(ctx context.Context, a vigil.Actor, in CVRImport
 		return res, err
 	}
 	defer closeFiles()
-	var batch []json.RawMessage
-	size, written := 0, 0
+	// The batch's records, in the log's compact row form.
+	var rows vigil.CVRRows
+	written := 0
 	bulk := t.log
 	if t.Bulk != nil && t.WaitApplied != nil {
 		bulk = t.Bulk
@@ -280,31 +363,25 @@ func (t *Tabulation) ImportCVRs(ctx context.Context, a vigil.Actor, in CVRImport
 	var pending []uint64 // appended, perhaps not yet applied
 	flush := func(last bool) error {
 		res.Batches++
-		written += len(batch)
+		written += rows.N
 		head := vigil.CVRBatch{Import: res.ID, Format: string(in.Format), Files: in.Names, County: in.County,
-			Part: res.Batches, Last: last}
+			Part: res.Batches, Last: last, Strings: rows.Strings}
 		if last {
 			head.Total = written
 		}
-		// The records are JSON already: splice them in rather than have
-		// json.Marshal re-validate and compact every one.
+		// The rows are JSON already: splice them in rather than have
+		// json.Marshal re-validate and compact them.
 		hb, err := json.Marshal(head)
 		if err != nil {
 			return err
 		}
-		const tail = `"records":null}`
-		if !bytes.HasSuffix(hb, []byte(tail)) {
+		if !bytes.HasSuffix(hb, []byte("}")) {
 			return vigil.Errorf(vigil.Other, op, "unexpected batch header %s", hb)
 		}
-		payload := make([]byte, 0, len(hb)+size+2)
-		payload = append(payload, hb[:len(hb)-len(tail)]...)
-		payload = append(payload, `"records":[`...)
-		for i, r := range batch {
-			if i > 0 {
-				payload = append(payload, ',')
-			}
-			payload = append(payload, r...)
-		}
+		payload := make([]byte, 0, len(hb)+len(rows.Rows)+16)
+		payload = append(payload, hb[:len(hb)-1]...)
+		payload = append(payload, `,"rows":[`...)
+		payload = append(payload, rows.Rows...)
 		payload = append(payload, "]}"...)
 		ev, err := vigil.NewEvent(a, vigil.EventCVRsImported, "cvrs."+res.ID, t.now(), nil)
 		if err != nil {
@@ -314,7 +391,7 @@ func (t *Tabulation) ImportCVRs(ctx context.Context, a vigil.Actor, in CVRImport
 		if lastSeq, err = bulk.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
 			return err
 		}
-		batch, size = batch[:0], 0
+		rows.Reset()
 		if bulk == t.log {
 			return nil
 		}
@@ -331,26 +408,19 @@ func (t *Tabulation) ImportCVRs(ctx context.Context, a vigil.Actor, in CVRImport
 		}
 		return nil
 	}
-	r = tabulate.NewReader(in.Format, tabulate.Options{Election: e})
+	r = tabulate.NewReader(in.Format, tabulate.Options{Election: e, Records: n})
 	err = r.Read(files, func(c *vigil.CastVoteRecord) error {
-		b, err := json.Marshal(c)
-		if err != nil {
-			return err
+		rows.Add(c)
+		if rows.Size() >= t.BatchBytes {
+			return flush(false)
 		}
-		if size+len(b) > t.BatchBytes && len(batch) > 0 {
-			if err := flush(false); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, b)
-		size += len(b) + 1
 		return nil
 	})
 	if err != nil {
 		return res, vigil.Errorf(vigil.Conflict, op, "the files changed between the check and the import (%v); the partial import %s does not count — import again", err, res.ID)
 	}
-	if written+len(batch) != n {
-		return res, vigil.Errorf(vigil.Conflict, op, "the files changed between the check and the import (%d records, then %d); the partial import %s does not count", n, written+len(batch), res.ID)
+	if written+rows.N != n {
+		return res, vigil.Errorf(vigil.Conflict, op, "the files changed between the check and the import (%d records, then %d); the partial import %s does not count", n, written+rows.N, res.ID)
 	}
 	return res, flush(true)
 }
@@ -379,7 +449,7 @@ func (t *Tabulation) ImportManifest(ctx context.Context, a vigil.Actor, f tabula
 		return nil, nil, err
 	}
 	check := tabulate.NewManifestCheck(m)
-	if err := t.eachCVR(ctx, nil, check.Add); err != nil {
+	if err := t.InCounty(county).eachCVR(ctx, nil, check.Add); err != nil {
 		return m, nil, err
 	}
 	rep := check.Report()
@@ -410,16 +480,18 @@ func checkTotals(file string, m []vigil.ManifestBatch) ([]vigil.ManifestBatch, e
 	return out, nil
 }
 
-// eachCVR calls fn with every CVR of every complete import, in id order.
-// With tx nil it reads outside a transaction.
+// eachCVR calls fn with every CVR of every complete import (of the
+// service's county, if it has one), in the order they were applied. With tx
+// nil it reads outside a transaction.
 func (t *Tabulation) eachCVR(ctx context.Context, tx *sql.Tx, fn func(*vigil.CastVoteRecord) error) error {
-	q := `SELECT c.record FROM cvrs c JOIN cvr_imports i ON i.id = c.import WHERE i.complete = 1 ORDER BY c.id`
+	q := `SELECT c.record FROM cvrs c JOIN cvr_imports i ON i.id = c.import
+		WHERE i.complete = 1 AND (?1 = '' OR c.county = ?1) ORDER BY c.rowid`
 	var rows *sql.Rows
 	var err error
 	if tx != nil {
-		rows, err = tx.QueryContext(ctx, q)
+		rows, err = tx.QueryContext(ctx, q, t.county)
 	} else {
-		rows, err = t.db.QueryContext(ctx, q)
+		rows, err = t.db.QueryContext(ctx, q, t.county)
 	}
 	if err != nil {
 		return vigil.Wrap("tabulation.read", vigil.Unavailable, err)
@@ -478,12 +550,23 @@ func (t *Tabulation) Tally(ctx context.Context, by ...tabulate.Dimension) (*tabu
 	return res, seq, nil
 }
 
-// FilterContest keeps one contest of res. Errors: NotFound.
+// FilterContest keeps one contest of res (named by id or name), in the
+// totals and in every group; a group without it is dropped. Errors:
+// NotFound.
 func FilterContest(res *tabulate.Results, id vigil.ContestID) error {
 	for _, c := range res.Contests {
 		if c.ID == id || strings.EqualFold(c.Name, string(id)) {
 			res.Contests = []tabulate.ContestResult{c}
 			var groups []tabulate.GroupResult
+			for _, g := range res.Groups {
+				for _, gc := range g.Contests {
+					if gc.ID == c.ID {
+						g.Contests = []tabulate.ContestResult{gc}
+						groups = append(groups, g)
+						break
+					}
+				}
+			}
 			res.Groups = groups
 			return nil
 		}
@@ -493,6 +576,7 @@ func FilterContest(res *tabulate.Results, id vigil.ContestID) error {
 
 // Publication is the latest published count.
 type Publication struct {
+	County     string // "" for a statewide publication
 	Checkpoint string
 	Ballots    int64
 	Actor      string
@@ -500,16 +584,28 @@ type Publication struct {
 	Results    *tabulate.Results
 }
 
-// Publish records res (computed at checkpoint) as the published results.
-// Errors: Unavailable.
+// maxPublication bounds the JSON of published results (the log refuses
+// entries over 8 MiB). A county with so many precincts and styles that its
+// grouped results exceed it publishes its totals only.
+const maxPublication = 6 << 20
+
+// Publish records res (computed at checkpoint) as the published results of
+// the service's county (or statewide). Errors: Unavailable.
 func (t *Tabulation) Publish(ctx context.Context, a vigil.Actor, res *tabulate.Results, checkpoint string) error {
 	res.Checkpoint = checkpoint
 	b, err := json.Marshal(res)
 	if err != nil {
 		return vigil.Wrap("results.publish", vigil.Other, err)
 	}
+	if len(b) > maxPublication && len(res.Groups) > 0 {
+		// Too many groups for one log entry: publish the totals.
+		res.Groups = nil
+		if b, err = json.Marshal(res); err != nil {
+			return vigil.Wrap("results.publish", vigil.Other, err)
+		}
+	}
 	ev, err := vigil.NewEvent(a, vigil.EventResultsPublished, "results", t.now(),
-		vigil.ResultsPublication{Checkpoint: checkpoint, Ballots: res.Ballots, Results: b})
+		vigil.ResultsPublication{County: t.county, Checkpoint: checkpoint, Ballots: res.Ballots, Results: b})
 	if err != nil {
 		return err
 	}
@@ -517,16 +613,63 @@ func (t *Tabulation) Publish(ctx context.Context, a vigil.Actor, res *tabulate.R
 	return err
 }
 
-// Published returns the latest publication. Errors: NotFound before the
-// first one.
+// Published returns the latest publication of the service's county, or,
+// for the state's view, the latest publication of any county. Errors:
+// NotFound before the first one.
 func (t *Tabulation) Published(ctx context.Context) (*Publication, error) {
+	p, err := t.latestPublication(ctx, t.county == "")
+	if errors.Is(err, sql.ErrNoRows) {
+		if t.county != "" {
+			return nil, vigil.Errorf(vigil.NotFound, "results.read", "no results have been published for county %s yet", t.county)
+		}
+		return nil, vigil.Errorf(vigil.NotFound, "results.read", "no results have been published yet")
+	}
+	return p, err
+}
+
+// Publications returns the latest publication of every county that has
+// published (and the latest statewide one, County ""), by county.
+// Errors: Unavailable.
+func (t *Tabulation) Publications(ctx context.Context) ([]*Publication, error) {
+	rows, err := t.db.QueryContext(ctx, `SELECT DISTINCT county FROM results_publications WHERE ?1 = '' OR county = ?1 ORDER BY county`, t.county)
+	if err != nil {
+		return nil, vigil.Wrap("results.read", vigil.Unavailable, err)
+	}
+	var counties []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return nil, vigil.Wrap("results.read", vigil.Unavailable, err)
+		}
+		counties = append(counties, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, vigil.Wrap("results.read", vigil.Unavailable, err)
+	}
+	var out []*Publication
+	for _, c := range counties {
+		p, err := t.InCounty(c).latestPublication(ctx, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// latestPublication reads the latest publication of t.county ("" the
+// statewide ones), or with any of every county's. Errors: sql.ErrNoRows,
+// Unavailable, Integrity.
+func (t *Tabulation) latestPublication(ctx context.Context, any bool) (*Publication, error) {
 	var p Publication
 	var raw string
-	err := t.db.QueryRowContext(ctx, `SELECT r.checkpoint, r.ballots, r.actor, r.time, r.results
-		FROM results_publications r JOIN events e ON e.id = r.event ORDER BY e.seq DESC, e.pos DESC LIMIT 1`).
-		Scan(&p.Checkpoint, &p.Ballots, &p.Actor, &p.Time, &raw)
+	err := t.db.QueryRowContext(ctx, `SELECT r.county, r.checkpoint, r.ballots, r.actor, r.time, r.results
+		FROM results_publications r JOIN events e ON e.id = r.event WHERE ?1 OR r.county = ?2
+		ORDER BY e.seq DESC, e.pos DESC LIMIT 1`, any, t.county).Scan(&p.County, &p.Checkpoint, &p.Ballots, &p.Actor, &p.Time, &raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, vigil.Errorf(vigil.NotFound, "results.read", "no results have been published yet")
+		return nil, err
 	}
 	if err != nil {
 		return nil, vigil.Wrap("results.read", vigil.Unavailable, err)

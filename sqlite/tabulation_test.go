@@ -36,7 +36,7 @@ func TestTabulation(t *testing.T) {
 	env := &voterEnv{db: db, log: log}
 
 	t.Run("an import in many small entries counts once complete", func(t *testing.T) {
-		svc.BatchBytes = 1000 // a few records per entry
+		svc.BatchBytes = 200 // a few records per entry
 		res, err := svc.ImportCVRs(ctx, tabulator, dominionImport(t, "TEST_CVRS.csv"))
 		if err != nil {
 			t.Fatal(err)

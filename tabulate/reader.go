@@ -58,6 +58,9 @@ type Options struct {
 	// MaxFileBytes bounds one JSON or XML file, or one ZIP member
 	// (default 256 MiB). CSV files are streamed and bounded per line only.
 	MaxFileBytes int64
+	// Records, when known (a second pass over the same files), sizes the
+	// Reader's table of ballot ids so that it never grows while reading.
+	Records int
 }
 
 const (
@@ -89,7 +92,7 @@ func NewReader(format Format, opt Options) *Reader {
 	if opt.MaxFileBytes <= 0 {
 		opt.MaxFileBytes = defaultMaxFile
 	}
-	return &Reader{format: format, opt: opt, def: newDefinition(opt.Election), seen: make(map[vigil.CVRID]location)}
+	return &Reader{format: format, opt: opt, def: newDefinition(opt.Election), seen: make(map[vigil.CVRID]location, max(opt.Records, 0))}
 }
 
 // Election returns the definition the Reader resolves names against. With

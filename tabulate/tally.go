@@ -2,6 +2,8 @@ package tabulate
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/vigil-elections/vigil"
 )
@@ -25,10 +27,44 @@ func (d Dimension) String() string {
 	return fmt.Sprintf("dimension(%d)", d)
 }
 
+// MarshalText writes the dimension's name, so JSON says "precinct".
+func (d Dimension) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText is the inverse of MarshalText.
+func (d *Dimension) UnmarshalText(b []byte) error {
+	v, err := ParseDimension(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// ParseDimensions reads a comma-separated list of dimensions ("precinct",
+// "precinct,batch"); an empty string is no grouping. A dimension named
+// twice counts once. Errors: Invalid, naming the field "by".
+func ParseDimensions(s string) ([]Dimension, error) {
+	var out []Dimension
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		d, err := ParseDimension(part)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 // ParseDimension accepts precinct, ballot_style (or style), batch, counting_group.
 func ParseDimension(s string) (Dimension, error) {
 	switch s {
-	case "style", "ballot-style":
+	case "style", "ballot-style", "ballotstyle":
 		return ByBallotStyle, nil
 	case "counting-group", "group":
 		return ByCountingGroup, nil

@@ -86,7 +86,9 @@ func (m *Main) newRoot() *cobra.Command {
 	root.AddCommand(m.detectCmd(), m.alertsCmd())
 	root.AddCommand(m.electionCmd(), m.cvrsCmd(), m.manifestCmd(), m.tallyCmd(), m.resultsCmd(), m.reconcileCmd())
 	// Commands that compute from files only (no data directory).
-	for _, c := range []*cobra.Command{newAuditCmd(), newCampaignCmd()} {
+	audit := newAuditCmd()
+	m.addAuditWorkflow(audit) // the workflow's commands carry their own actions
+	for _, c := range []*cobra.Command{audit, newCampaignCmd()} {
 		for _, leaf := range leafCommands(c) {
 			if leaf.Annotations[actionKey] == "" {
 				withAction(leaf, access.ActionFileCompute)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/vigil-elections/vigil/access"
 	"github.com/vigil-elections/vigil/bench"
 	"github.com/vigil-elections/vigil/node"
+	"github.com/vigil-elections/vigil/paper"
 	"github.com/vigil-elections/vigil/sqlite"
 	"github.com/vigil-elections/vigil/tabulate"
 )
@@ -23,6 +25,20 @@ func tabulation(n *node.Node) *sqlite.Tabulation {
 	t := sqlite.NewTabulation(n.DB, n, n.Now)
 	t.Bulk, t.WaitApplied = n.Log, n.WaitApplied
 	return t
+}
+
+// importMemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit)
+// of a process that imports CVRs into a node, unless GOMEMLIMIT sets one: a
+// million-ballot import keeps a few hundred MiB live (mostly the log's
+// write buffers), and without a limit the garbage between collections grows
+// the process past 1 GiB. The limit is soft: the runtime may exceed it
+// rather than stall.
+const importMemoryLimit = 700 << 20
+
+func limitImportMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(importMemoryLimit)
+	}
 }
 
 func (m *Main) electionCmd() *cobra.Command {
@@ -127,6 +143,7 @@ election definition, the contests and choices in the files become it.`,
 			for _, a := range args {
 				names = append(names, filepath.Base(a))
 			}
+			limitImportMemory()
 			n, err := m.openNode(c.Context(), node.Options{Dir: dir})
 			if err != nil {
 				return err
@@ -221,25 +238,45 @@ func checkpointText(c *cobra.Command, n *node.Node) (string, error) {
 }
 
 func (m *Main) tallyCmd() *cobra.Command {
-	var dir, contest, format, by string
+	var dir, contest, format, by, county, out string
 	c := &cobra.Command{
-		Use:   "tally [--contest ID] [--format text|csv|json|nist]",
+		Use:   "tally [--contest ID] [--by precinct|style|batch] [--county ID] [--format text|csv|json|nist|pdf --out FILE]",
 		Short: "Count the imported CVRs (every complete import) and name the log checkpoint of the count",
-		Args:  cobra.NoArgs,
+		Long: `Count the imported CVRs and name the log checkpoint the count was computed at.
+
+--format csv prints contest,choice,votes; with --by it adds the grouping's
+column in front (precinct, ballot_style, counting_group; for batch two
+columns, tabulator and batch). --by takes one grouping for csv, several
+(comma-separated) for text and json. --format pdf writes a report to --out.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			var dims []tabulate.Dimension
-			if by != "" {
-				d, err := tabulate.ParseDimension(by)
-				if err != nil {
-					return err
+			dims, err := tabulate.ParseDimensions(by)
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "text", "json", "nist":
+			case "csv":
+				if len(dims) > 1 {
+					return vigil.FieldError("tally", "by", "csv holds one grouping at a time; name one of %q", by)
 				}
-				dims = append(dims, d)
+			case "pdf":
+				if out == "" {
+					return vigil.FieldError("tally", "out", "name the PDF file to write with --out FILE")
+				}
+			default:
+				return vigil.FieldError("tally", "format", "use text, csv, json, nist or pdf, not %q", format)
+			}
+			if county != "" {
+				if err := vigil.CountyScope(county).Validate(); err != nil {
+					return vigil.FieldError("tally", "county", "%q is not a county id", county)
+				}
 			}
 			n, err := m.openNode(c.Context(), node.Options{Dir: dir})
 			if err != nil {
 				return err
 			}
-			t := tabulation(n)
+			t := tabulation(n).InCounty(county)
 			res, _, err := t.Tally(c.Context(), dims...)
 			if err != nil {
 				return err
@@ -252,45 +289,56 @@ func (m *Main) tallyCmd() *cobra.Command {
 					return err
 				}
 			}
-			out := c.OutOrStdout()
+			w := c.OutOrStdout()
 			switch format {
 			case "text":
-				if err := res.WriteText(out); err != nil {
+				if err := res.WriteText(w); err != nil {
 					return err
 				}
 				for _, d := range dims {
-					if err := res.WriteGroupsCSV(out, d); err != nil {
+					if err := res.WriteGroupsCSV(w, d); err != nil {
 						return err
 					}
 				}
-				fmt.Fprintf(out, "checkpoint: %s\n", res.Checkpoint)
+				fmt.Fprintf(w, "checkpoint: %s\n", res.Checkpoint)
 				return nil
 			case "csv":
-				return res.WriteCSV(out)
+				if len(dims) == 1 {
+					return res.WriteGroupsCSV(w, dims[0])
+				}
+				return res.WriteCSV(w)
 			case "json":
-				enc := json.NewEncoder(out)
+				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
-			case "nist":
-				e, err := t.Election(c.Context())
-				if err != nil {
+			case "pdf":
+				if err := writePDF(out, func(f io.Writer) error {
+					return paper.Results(f, res, paper.ResultsStamp{County: county, Printed: n.Now()})
+				}); err != nil {
 					return err
 				}
-				return res.WriteNISTXML(out, tabulate.NISTExport{Issuer: "vigil", IssuerAbbreviation: "vigil",
-					Generated: n.Now(), Date: e.Date, Election: e})
+				fmt.Fprintf(w, "wrote %s: %d ballots at checkpoint %s\n", out, res.Ballots, res.Checkpoint)
+				return nil
 			}
-			return vigil.FieldError("tally", "format", "use text, csv, json or nist, not %q", format)
+			e, err := t.Election(c.Context())
+			if err != nil {
+				return err
+			}
+			return res.WriteNISTXML(w, tabulate.NISTExport{Issuer: "vigil", IssuerAbbreviation: "vigil",
+				Generated: n.Now(), Date: e.Date, Election: e})
 		},
 	}
 	dataFlag(c, &dir)
 	c.Flags().StringVar(&contest, "contest", "", "count one contest (id or name)")
-	c.Flags().StringVar(&format, "format", "text", "text, csv (contest,choice,votes), json or nist (SP 1500-100 XML)")
-	c.Flags().StringVar(&by, "by", "", "also group by precinct, ballot_style, batch or counting_group (text format)")
+	c.Flags().StringVar(&format, "format", "text", "text, csv (contest,choice,votes), json, nist (SP 1500-100 XML) or pdf (with --out)")
+	c.Flags().StringVar(&by, "by", "", "also count by precinct, ballot_style (style), batch or counting_group; csv adds the column")
+	c.Flags().StringVar(&county, "county", "", "count one county's ballots (default: every county)")
+	c.Flags().StringVar(&out, "out", "", "the file --format pdf writes")
 	return withAction(c, access.ActionTabulationRead)
 }
 
 func (m *Main) resultsPublishCmd() *cobra.Command {
-	var dir string
+	var dir, county string
 	c := &cobra.Command{
 		Use:   "publish",
 		Short: "Publish the current count: everyone may then read it, as of the checkpoint it names",
@@ -300,8 +348,8 @@ func (m *Main) resultsPublishCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := tabulation(n)
-			res, _, err := t.Tally(c.Context())
+			t := tabulation(n).InCounty(county)
+			res, _, err := t.Tally(c.Context(), publishDims...)
 			if err != nil {
 				return err
 			}
@@ -312,16 +360,24 @@ func (m *Main) resultsPublishCmd() *cobra.Command {
 			if err := t.Publish(c.Context(), operator(n.Origin()), res, ck); err != nil {
 				return err
 			}
+			if county != "" {
+				fmt.Fprintf(c.OutOrStdout(), "county %s: ", county)
+			}
 			fmt.Fprintf(c.OutOrStdout(), "published %d ballots at checkpoint %s\n", res.Ballots, ck)
 			return nil
 		},
 	}
 	dataFlag(c, &dir)
+	c.Flags().StringVar(&county, "county", "", "publish one county's count (default: every county's, statewide)")
 	return withAction(c, access.ActionResultsPublish)
 }
 
+// publishDims are the groupings a publication carries besides the totals
+// (as the web's publish does): precinct and ballot style.
+var publishDims = []tabulate.Dimension{tabulate.ByPrecinct, tabulate.ByBallotStyle}
+
 func (m *Main) reconcileCmd() *cobra.Command {
-	var dir, election string
+	var dir, election, county string
 	var threshold int
 	var record bool
 	c := &cobra.Command{
@@ -333,7 +389,10 @@ func (m *Main) reconcileCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := tabulation(n)
+			if threshold < 0 {
+				return vigil.FieldError("reconcile", "threshold", "must be 0 or more ballots, not %d", threshold)
+			}
+			t := tabulation(n).InCounty(county)
 			lines, err := t.Reconcile(c.Context(), election, threshold)
 			if err != nil {
 				return err
@@ -367,6 +426,7 @@ func (m *Main) reconcileCmd() *cobra.Command {
 	}
 	dataFlag(c, &dir)
 	c.Flags().StringVar(&election, "election", "", "the pollbook election whose check-ins count (default: all)")
+	c.Flags().StringVar(&county, "county", "", "reconcile one county (default: every county)")
 	c.Flags().IntVar(&threshold, "threshold", 0, "list differences larger than this many ballots")
 	c.Flags().BoolVar(&record, "record", true, "append a reconciliation.discrepancy event for each new discrepancy")
 	// It appends events (the discrepancies), so it is a tabulation write.
@@ -380,6 +440,7 @@ func (m *Main) benchTallyCmd() *cobra.Command {
 		Short: "Import and tally 1,000,000 Dominion CSV CVRs: time, peak memory, ratio to encoding/csv alone",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			limitImportMemory()
 			if o.Dir == "" {
 				d, err := os.MkdirTemp("", "vigil-bench-tally-")
 				if err != nil {
@@ -402,12 +463,14 @@ func (m *Main) benchTallyCmd() *cobra.Command {
 			if r.NodeCVRs > 0 {
 				fmt.Fprintf(out, "through a node (log + projections): %d CVRs imported in %.1f s (%.0f CVRs/s), tallied from SQLite in %.1f s; peak RSS %.0f MiB\n",
 					r.NodeCVRs, r.NodeImportTime.Seconds(), float64(r.NodeCVRs)/r.NodeImportTime.Seconds(), r.NodeTallyTime.Seconds(), float64(r.NodePeakRSS)/(1<<20))
+				fmt.Fprintf(out, "import and tally through a node: %.1f s (target < 20 s), ratio to encoding/csv %.1f; peak RSS %.0f MiB (target < 1024)\n",
+					(r.NodeImportTime + r.NodeTallyTime).Seconds(), r.NodeRatio, float64(r.NodePeakRSS)/(1<<20))
 			}
 			return nil
 		},
 	}
 	c.Flags().StringVar(&o.Dir, "dir", "", "scratch directory (default: a new temporary one)")
 	c.Flags().IntVar(&o.CVRs, "cvrs", 1_000_000, "CVRs in the generated export")
-	c.Flags().IntVar(&o.NodeCVR, "node-cvrs", 100_000, "CVRs also imported through a node and tallied from its projections (0: skip)")
+	c.Flags().IntVar(&o.NodeCVR, "node-cvrs", 1_000_000, "CVRs also imported through a node and tallied from its projections (0: skip)")
 	return withAction(c, access.ActionBench)
 }
