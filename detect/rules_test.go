@@ -150,3 +150,21 @@ func FuzzParse(f *testing.F) {
 		e.Tick(time.Unix(2e9, 0))
 	})
 }
+
+// TestDefaultRulesAlertOnAReconciliationDiscrepancy: a precinct whose
+// check-ins and counted ballots disagree beyond the threshold (recorded
+// by `vigil reconcile`) raises one high alert for the county.
+func TestDefaultRulesAlertOnAReconciliationDiscrepancy(t *testing.T) {
+	e := detect.NewEngine(detect.DefaultRules())
+	d := vigil.Discrepancy{County: "ADAMS", Kind: "precinct", ID: "PCT-004", CheckIns: 812, Ballots: 790, Difference: -22}
+	at := time.Date(2026, 11, 4, 2, 0, 0, 0, time.UTC)
+	alerts := run(e, event(vigil.EventReconciliationDiscrepancy, "operator", vigil.RoleOperator, vigil.ScopeState, at, d))
+	if len(alerts) != 1 || alerts[0].Rule != "reconciliation-discrepancy" || alerts[0].Severity != vigil.AlertHigh ||
+		!strings.Contains(alerts[0].Group, "PCT-004") {
+		t.Fatalf("alerts %+v", alerts)
+	}
+	// The same line recorded again within the hour is the same cause.
+	if again := run(e, event(vigil.EventReconciliationDiscrepancy, "operator", vigil.RoleOperator, vigil.ScopeState, at.Add(time.Minute), d)); len(again) != 0 {
+		t.Fatalf("raised again: %+v", again)
+	}
+}
