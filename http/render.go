@@ -15,9 +15,12 @@ type page struct {
 	User  *vigil.User
 	CSRF  string
 	Demo  bool
-	Nav   []navItem
-	Data  any
-	Now   string
+	// ReadOnly is the server's read-only message (a remote mirror), shown
+	// on every page.
+	ReadOnly string
+	Nav      []navItem
+	Data     any
+	Now      string
 }
 
 type navItem struct {
@@ -30,7 +33,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, rq *request,
 		http.Error(w, "template missing", http.StatusInternalServerError)
 		return
 	}
-	p := page{Demo: s.cfg.Demo, Data: data, Now: s.node.Now().Format("2006-01-02 15:04:05")}
+	p := page{Demo: s.cfg.Demo, ReadOnly: s.cfg.ReadOnly, Data: data, Now: s.node.Now().Format("2006-01-02 15:04:05")}
 	if m, ok := data.(map[string]any); ok {
 		if t, ok := m["Title"].(string); ok {
 			p.Title = t

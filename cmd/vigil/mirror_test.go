@@ -423,8 +423,8 @@ func TestMirrorReportsAForkedPrimaryHistoryAndRefusesWrites(t *testing.T) {
 		}
 		page, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(page), "olga") {
-			t.Fatalf("the home page on the mirror: %d", resp.StatusCode)
+		if resp.StatusCode != 200 || !strings.Contains(string(page), "olga") || !strings.Contains(string(page), `id="read-only"`) {
+			t.Fatalf("the home page on the mirror (signed in, with the read-only banner): %d", resp.StatusCode)
 		}
 		form := strings.NewReader("csrf=" + login.CSRF + "&note=x")
 		req, _ = http.NewRequest("POST", base+"/alerts/x/acknowledge", form)
