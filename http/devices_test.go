@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -222,19 +221,7 @@ func (e *testEnv) logText() string {
 func (c *client) doWith(method, path string, body any, headers map[string]string) response {
 	c.t.Helper()
 	j, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, c.base+path, bytes.NewReader(j))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.csrf)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, string(b)}
+	return c.send(method, path, "application/json", bytes.NewReader(j), headers)
 }
 
 // location is where a GET of path redirects to ("" if it does not).
@@ -254,14 +241,5 @@ func (c *client) location(path string) string {
 // doRaw sends a body of the given content type.
 func (c *client) doRaw(method, path, contentType, body string) response {
 	c.t.Helper()
-	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-CSRF-Token", c.csrf)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, string(b)}
+	return c.send(method, path, contentType, strings.NewReader(body), nil)
 }

@@ -126,12 +126,25 @@ func (c *client) do(method, path string, body any) response {
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
+	contentType := ""
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		contentType = "application/json"
+	}
+	return c.send(method, path, contentType, rd, nil)
+}
+
+// send is a request with the session's CSRF token and extra headers.
+func (c *client) send(method, path, contentType string, body io.Reader, headers map[string]string) response {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -1,9 +1,8 @@
 package http
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -252,50 +251,17 @@ func (h *pollbooks) turnoutPage(w http.ResponseWriter, r *http.Request, rq *requ
 	return nil
 }
 
-// turnoutStream sends the county's turnout as server-sent events: once at
-// once, then whenever the projections moved, at most once a second. A
-// stream ends after a while and the browser's EventSource reconnects, so a
-// server shutting down never waits on one for long.
+// turnoutStream sends the county's turnout as server-sent events (see
+// streamOnApply).
 func (h *pollbooks) turnoutStream(w http.ResponseWriter, r *http.Request, rq *request) error {
 	county, err := h.county(r.Context(), r, rq)
 	if err != nil {
 		return err
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		return vigil.Errorf(vigil.Unavailable, "pollbook.stream", "streaming is not supported here")
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 1000\n\n")
-	flusher.Flush()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	end := time.After(streamLife)
-	var last uint64
-	sent := false
-	for {
-		if applied := h.s.node.Applied(); !sent || applied != last {
-			t, _, err := h.turnout(r.Context(), county)
-			if err != nil {
-				return nil // the client reconnects
-			}
-			b, _ := json.Marshal(t)
-			if _, err := fmt.Fprintf(w, "event: turnout\ndata: %s\n\n", b); err != nil {
-				return nil
-			}
-			flusher.Flush()
-			last, sent = applied, true
-		}
-		select {
-		case <-r.Context().Done():
-			return nil
-		case <-end:
-			return nil
-		case <-tick.C:
-		}
-	}
+	return h.s.streamOnApply(w, r, "turnout", func(ctx context.Context) (any, error) {
+		t, _, err := h.turnout(ctx, county)
+		return t, err
+	})
 }
 
 // streamLife bounds one SSE response; EventSource reconnects after it.

@@ -285,16 +285,9 @@ sample is refused, naming it; nothing after the refused ballot is entered.`,
 			if err := needAudit(op, id); err != nil {
 				return err
 			}
-			data, err := os.ReadFile(args[0])
+			rows, err := readCSVFile(op, args[0], readingsHeader)
 			if err != nil {
-				return vigil.FieldError(op, "file", "cannot read %s: %v", args[0], err)
-			}
-			rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-			if err != nil {
-				return vigil.FieldError(op, "file", "%s is not CSV: %v", args[0], err)
-			}
-			if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(readingsHeader, ",") {
-				return vigil.FieldError(op, "file", "the header must be %s", strings.Join(readingsHeader, ","))
+				return err
 			}
 			n, svc, err := m.auditNode(c, dir)
 			if err != nil {
@@ -373,16 +366,9 @@ board's part of the current round's sample is refused, naming it.`,
 			if err := needAudit(op, id); err != nil {
 				return err
 			}
-			data, err := os.ReadFile(args[0])
+			rows, err := readCSVFile(op, args[0], countsHeader)
 			if err != nil {
-				return vigil.FieldError(op, "file", "cannot read %s: %v", args[0], err)
-			}
-			rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-			if err != nil {
-				return vigil.FieldError(op, "file", "%s is not CSV: %v", args[0], err)
-			}
-			if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(countsHeader, ",") {
-				return vigil.FieldError(op, "file", "the header must be %s", strings.Join(countsHeader, ","))
+				return err
 			}
 			var order []string
 			counts := map[string]*vigil.AuditBatchCount{}
@@ -535,4 +521,20 @@ any batch lacks a board member's sign-off.`,
 	dataFlag(c, &dir)
 	auditFlag(c, &id)
 	return c
+}
+
+// readCSVFile reads a whole CSV file whose first row must be header.
+func readCSVFile(op, path string, header []string) ([][]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, vigil.FieldError(op, "file", "cannot read %s: %v", path, err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		return nil, vigil.FieldError(op, "file", "%s is not CSV: %v", path, err)
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(header, ",") {
+		return nil, vigil.FieldError(op, "file", "the header must be %s", strings.Join(header, ","))
+	}
+	return rows, nil
 }
