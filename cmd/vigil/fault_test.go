@@ -29,13 +29,21 @@ type child struct {
 
 func startServe(t *testing.T, dir string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn")
+	return startChild(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn")
+}
+
+// startChild runs this test binary as `vigil ARGS…` in a child process and
+// waits until it says where it serves; the child is killed at cleanup, and
+// its stderr is logged if the test failed.
+func startChild(t *testing.T, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "VIGIL_EXEC_MAIN=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -54,12 +62,17 @@ func startServe(t *testing.T, dir string) *child {
 	select {
 	case c.addr = <-ready:
 	case err := <-c.done:
-		t.Fatalf("vigil serve exited: %v\n%s", err, stderr.String())
+		t.Fatalf("vigil %s exited: %v\n%s", args[0], err, stderr.String())
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("vigil serve did not start\n%s", stderr.String())
+		t.Fatalf("vigil %s did not start\n%s", args[0], stderr.String())
 	}
-	t.Cleanup(func() { cmd.Process.Kill() })
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("vigil %s's stderr:\n%s", args[0], stderr.String())
+		}
+	})
 	return c
 }
 

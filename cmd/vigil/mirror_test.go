@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -70,60 +68,7 @@ func startMirrorSite(t *testing.T) *mirrorSite {
 // startMirrorProcess runs `vigil mirror` as a child process.
 func startMirrorProcess(t *testing.T, dir string, args ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"mirror", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
-	cmd.Env = append(os.Environ(), "VIGIL_EXEC_MAIN=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, done: make(chan error, 1)}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if i := strings.Index(sc.Text(), " at http://"); i >= 0 {
-				ready <- strings.TrimPrefix(sc.Text()[i:], " at http://")
-			}
-		}
-	}()
-	go func() { c.done <- cmd.Wait() }()
-	select {
-	case c.addr = <-ready:
-	case err := <-c.done:
-		t.Fatalf("vigil mirror exited: %v\n%s", err, stderr.String())
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("vigil mirror did not start\n%s", stderr.String())
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("mirror's stderr:\n%s", stderr.String())
-		}
-	})
-	return c
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return startChild(t, append([]string{"mirror", "--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 }
 
 // readState reads the mirror's checker state.
