@@ -10,7 +10,7 @@ import (
 )
 
 func registerAlerts(m map[vigil.EventType]applier) {
-	m[vigil.EventAlertRaised] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAlertRaised] = func(tx *Tx, ev vigil.Event) error {
 		a, err := decode[vigil.AlertRaised](ev)
 		if err != nil {
 			return err
@@ -25,7 +25,7 @@ func registerAlerts(m map[vigil.EventType]applier) {
 			timeText(a.WindowStart), timeText(a.WindowEnd), a.Count, a.Threshold, string(evid), timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventAlertAcknowledged] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAlertAcknowledged] = func(tx *Tx, ev vigil.Event) error {
 		n, err := decode[vigil.AlertNote](ev)
 		if err != nil {
 			return err
@@ -37,7 +37,7 @@ func registerAlerts(m map[vigil.EventType]applier) {
 			ev.Actor, n.Note, timeText(ev.Time), n.ID)
 		return err
 	}
-	m[vigil.EventAlertResolved] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAlertResolved] = func(tx *Tx, ev vigil.Event) error {
 		n, err := decode[vigil.AlertNote](ev)
 		if err != nil {
 			return err

@@ -16,7 +16,7 @@ import (
 // events is in audits_service.go.
 
 func registerAudits(m map[vigil.EventType]applier) {
-	m[vigil.EventAuditCreated] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditCreated] = func(tx *Tx, ev vigil.Event) error {
 		s, err := decode[vigil.AuditSettings](ev)
 		if err != nil {
 			return err
@@ -26,7 +26,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 			ON CONFLICT(id) DO NOTHING`, string(s.ID), string(b), string(s.Scope()), ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventAuditSeedDigit] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditSeedDigit] = func(tx *Tx, ev vigil.Event) error {
 		d, err := decode[vigil.AuditSeedDigit](ev)
 		if err != nil {
 			return err
@@ -35,7 +35,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 			ON CONFLICT(audit, idx) DO NOTHING`, string(d.Audit), d.Index, d.Digit, ev.Actor, ev.ID, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventAuditSeeded] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditSeeded] = func(tx *Tx, ev vigil.Event) error {
 		s, err := decode[vigil.AuditSeed](ev)
 		if err != nil {
 			return err
@@ -43,7 +43,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 		_, err = tx.Exec(`UPDATE audits SET seed = ?, seed_author = ? WHERE id = ? AND seed = ''`, s.Seed, ev.Actor, string(s.Audit))
 		return err
 	}
-	m[vigil.EventAuditBoardCreated] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditBoardCreated] = func(tx *Tx, ev vigil.Event) error {
 		b, err := decode[vigil.AuditBoard](ev)
 		if err != nil {
 			return err
@@ -55,7 +55,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 			ON CONFLICT(audit, board) DO NOTHING`, string(b.Audit), b.Board, b.Jurisdiction, b.Members[0], b.Members[1])
 		return err
 	}
-	m[vigil.EventAuditRoundStarted] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditRoundStarted] = func(tx *Tx, ev vigil.Event) error {
 		r, err := decode[vigil.AuditRound](ev)
 		if err != nil {
 			return err
@@ -97,7 +97,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 		}
 		return nil
 	}
-	m[vigil.EventAuditInterpreted] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditInterpreted] = func(tx *Tx, ev vigil.Event) error {
 		in, err := decode[vigil.AuditInterpretation](ev)
 		if err != nil {
 			return err
@@ -109,7 +109,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 			string(in.Audit), in.Round, in.Ballot.Key(), in.Board, string(b), ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventAuditBatchCounted] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditBatchCounted] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.AuditBatchCount](ev)
 		if err != nil {
 			return err
@@ -121,7 +121,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 			string(c.Audit), c.Round, c.BatchKey(), c.Board, string(b), ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventAuditSignedOff] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditSignedOff] = func(tx *Tx, ev vigil.Event) error {
 		s, err := decode[vigil.AuditSignOff](ev)
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func registerAudits(m map[vigil.EventType]applier) {
 			ON CONFLICT DO NOTHING`, string(s.Audit), s.Round, s.Board, batch, s.Member, ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventAuditRoundClosed] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAuditRoundClosed] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.AuditRoundClose](ev)
 		if err != nil {
 			return err

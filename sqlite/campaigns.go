@@ -13,7 +13,7 @@ import (
 // times in clear.
 
 func registerCampaigns(m map[vigil.EventType]applier) {
-	upsertCampaign := func(tx *sql.Tx, ev vigil.Event) error {
+	upsertCampaign := func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.CampaignRecord](ev)
 		if err != nil {
 			return err
@@ -25,7 +25,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 	}
 	m[vigil.EventCampaignRegistered] = upsertCampaign
 	m[vigil.EventCampaignUpdated] = upsertCampaign
-	m[vigil.EventCampaignAssessed] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCampaignAssessed] = func(tx *Tx, ev vigil.Event) error {
 		a, err := decode[vigil.AssessmentRecord](ev)
 		if err != nil {
 			return err
@@ -34,7 +34,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 			ON CONFLICT(event) DO NOTHING`, ev.ID, a.Campaign, timeText(ev.Time), ev.Actor, a.Sealed)
 		return err
 	}
-	m[vigil.EventCampaignAccessed] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCampaignAccessed] = func(tx *Tx, ev vigil.Event) error {
 		a, err := decode[vigil.CampaignAccess](ev)
 		if err != nil {
 			return err
@@ -44,7 +44,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 		return err
 	}
 	// Any application, even a change to an approved one, is vetted again.
-	m[vigil.EventFirmApplied] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventFirmApplied] = func(tx *Tx, ev vigil.Event) error {
 		f, err := decode[vigil.FirmRecord](ev)
 		if err != nil {
 			return err
@@ -55,7 +55,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 			f.ID, f.Sealed, vigil.FirmPending, timeText(ev.Time), ev.Actor)
 		return err
 	}
-	m[vigil.EventFirmVetted] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventFirmVetted] = func(tx *Tx, ev vigil.Event) error {
 		v, err := decode[vigil.FirmVetted](ev)
 		if err != nil {
 			return err
@@ -64,7 +64,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 			v.Status, timeText(ev.Time), ev.Actor, v.Sealed, v.Firm)
 		return err
 	}
-	m[vigil.EventHelpRequested] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventHelpRequested] = func(tx *Tx, ev vigil.Event) error {
 		h, err := decode[vigil.HelpRecord](ev)
 		if err != nil {
 			return err
@@ -73,7 +73,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 			ON CONFLICT(id) DO NOTHING`, h.ID, h.Campaign, timeText(ev.Time), ev.Actor, h.Sealed)
 		return err
 	}
-	m[vigil.EventEngagementStarted] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventEngagementStarted] = func(tx *Tx, ev vigil.Event) error {
 		e, err := decode[vigil.EngagementStarted](ev)
 		if err != nil {
 			return err
@@ -83,7 +83,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 			e.ID, e.Campaign, e.Firm, e.Request, timeText(e.NotBefore), timeText(e.NotAfter), ev.Actor)
 		return err
 	}
-	m[vigil.EventEngagementRevoked] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventEngagementRevoked] = func(tx *Tx, ev vigil.Event) error {
 		e, err := decode[vigil.EngagementRevoked](ev)
 		if err != nil {
 			return err
@@ -92,7 +92,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 			timeText(ev.Time), ev.Actor, e.Sealed, e.ID)
 		return err
 	}
-	m[vigil.EventIncidentReported] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventIncidentReported] = func(tx *Tx, ev vigil.Event) error {
 		in, err := decode[vigil.IncidentRecord](ev)
 		if err != nil {
 			return err
@@ -102,7 +102,7 @@ func registerCampaigns(m map[vigil.EventType]applier) {
 			ON CONFLICT(id) DO NOTHING`, in.ID, in.Campaign, in.Sealed, vigil.IncidentReported, ev.Actor, t, t)
 		return err
 	}
-	m[vigil.EventIncidentUpdated] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventIncidentUpdated] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.IncidentChange](ev)
 		if err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 )
 
 func registerDevices(m map[vigil.EventType]applier) {
-	m[vigil.EventEnrolmentCodeIssued] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventEnrolmentCodeIssued] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.EnrolmentCode](ev)
 		if err != nil {
 			return err
@@ -29,7 +29,7 @@ func registerDevices(m map[vigil.EventType]applier) {
 			c.ID, seq, c.CodeHash, c.Site, c.Name, timeText(c.Expires), ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventDeviceEnrolled] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventDeviceEnrolled] = func(tx *Tx, ev vigil.Event) error {
 		d, err := decode[vigil.DeviceEnrolment](ev)
 		if err != nil {
 			return err
@@ -47,7 +47,7 @@ func registerDevices(m map[vigil.EventType]applier) {
 			d.Device, d.KeyHash, d.Site, d.Site.County(), d.Name, d.Version, d.OS, ev.Actor, t, t)
 		return err
 	}
-	m[vigil.EventDeviceRevoked] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventDeviceRevoked] = func(tx *Tx, ev vigil.Event) error {
 		r, err := decode[vigil.DeviceRevocation](ev)
 		if err != nil {
 			return err
@@ -56,7 +56,7 @@ func registerDevices(m map[vigil.EventType]applier) {
 			WHERE id = ? AND status != 'revoked'`, ev.Actor, timeText(ev.Time), r.Reason, r.Device)
 		return err
 	}
-	m[vigil.EventDeviceReported] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventDeviceReported] = func(tx *Tx, ev vigil.Event) error {
 		r, err := decode[vigil.DeviceReport](ev)
 		if err != nil {
 			return err

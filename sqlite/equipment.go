@@ -16,7 +16,7 @@ import (
 )
 
 func registerEquipment(m map[vigil.EventType]applier) {
-	putDevice := func(tx *sql.Tx, ev vigil.Event) error {
+	putDevice := func(tx *Tx, ev vigil.Event) error {
 		d, err := decode[vigil.DeviceRecord](ev)
 		if err != nil {
 			return err
@@ -35,7 +35,7 @@ func registerEquipment(m map[vigil.EventType]applier) {
 	}
 	m[vigil.EventDeviceRegistered] = putDevice
 	m[vigil.EventDeviceChanged] = putDevice
-	m[vigil.EventCustodyTransferred] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCustodyTransferred] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.CustodyTransfer](ev)
 		if err != nil {
 			return err
@@ -67,7 +67,7 @@ func registerEquipment(m map[vigil.EventType]applier) {
 			string(rec), timeText(ev.Time), ev.Actor, c.Device)
 		return err
 	}
-	m[vigil.EventAdvisoryImported] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventAdvisoryImported] = func(tx *Tx, ev vigil.Event) error {
 		a, err := decode[vigil.Advisory](ev)
 		if err != nil {
 			return err
@@ -78,7 +78,7 @@ func registerEquipment(m map[vigil.EventType]applier) {
 			a.ID, string(rec), timeText(ev.Time), ev.Actor)
 		return err
 	}
-	m[vigil.EventUnitCostSet] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventUnitCostSet] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.UnitCost](ev)
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func registerEquipment(m map[vigil.EventType]applier) {
 			model = excluded.model, cents = excluded.cents`, key, c.Kind, c.Manufacturer, c.Model, c.Cents)
 		return err
 	}
-	m[vigil.EventMinimumVersionSet] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventMinimumVersionSet] = func(tx *Tx, ev vigil.Event) error {
 		v, err := decode[vigil.MinimumVersion](ev)
 		if err != nil {
 			return err
@@ -103,7 +103,7 @@ func registerEquipment(m map[vigil.EventType]applier) {
 			v.Version, ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventLifecycleRuleSet] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventLifecycleRuleSet] = func(tx *Tx, ev vigil.Event) error {
 		r, err := decode[vigil.LifecycleRule](ev)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func registerEquipment(m map[vigil.EventType]applier) {
 			time = excluded.time`, r.Key(), seq, string(rec), ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventDeviceRefused] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventDeviceRefused] = func(tx *Tx, ev vigil.Event) error {
 		r, err := decode[vigil.DeviceRefusal](ev)
 		if err != nil {
 			return err

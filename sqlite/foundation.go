@@ -1,13 +1,12 @@
 package sqlite
 
 import (
-	"database/sql"
 
 	"github.com/vigil-elections/vigil"
 )
 
 func registerFoundation(m map[vigil.EventType]applier) {
-	m[vigil.EventUserCreated] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventUserCreated] = func(tx *Tx, ev vigil.Event) error {
 		u, err := decode[vigil.UserCreated](ev)
 		if err != nil {
 			return err
@@ -16,7 +15,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 			ON CONFLICT(name) DO NOTHING`, u.Name, u.DisplayName, u.PasswordHash, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventUserPassword] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventUserPassword] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.PasswordSet](ev)
 		if err != nil {
 			return err
@@ -24,7 +23,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 		_, err = tx.Exec(`UPDATE users SET password_hash = ? WHERE name = ?`, p.PasswordHash, p.Name)
 		return err
 	}
-	m[vigil.EventUserMFAEnrolled] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventUserMFAEnrolled] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.MFAEnrolled](ev)
 		if err != nil {
 			return err
@@ -33,7 +32,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 		return err
 	}
 	setDisabled := func(v int) applier {
-		return func(tx *sql.Tx, ev vigil.Event) error {
+		return func(tx *Tx, ev vigil.Event) error {
 			p, err := decode[vigil.UserRef](ev)
 			if err != nil {
 				return err
@@ -44,7 +43,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 	}
 	m[vigil.EventUserDisabled] = setDisabled(1)
 	m[vigil.EventUserEnabled] = setDisabled(0)
-	m[vigil.EventRoleGranted] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventRoleGranted] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.RoleChange](ev)
 		if err != nil {
 			return err
@@ -54,7 +53,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 			p.User, p.Grant.Role, p.Grant.Scope, timeText(p.Grant.NotBefore), timeText(p.Grant.NotAfter))
 		return err
 	}
-	m[vigil.EventRoleRevoked] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventRoleRevoked] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.RoleChange](ev)
 		if err != nil {
 			return err
@@ -62,7 +61,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 		_, err = tx.Exec(`DELETE FROM grants WHERE user = ? AND role = ? AND scope = ?`, p.User, p.Grant.Role, p.Grant.Scope)
 		return err
 	}
-	m[vigil.EventCountyDefined] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCountyDefined] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.County](ev)
 		if err != nil {
 			return err
@@ -70,7 +69,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 		_, err = tx.Exec(`INSERT INTO counties(id, name) VALUES (?,?) ON CONFLICT(id) DO UPDATE SET name = excluded.name`, c.ID, c.Name)
 		return err
 	}
-	m[vigil.EventPlaceDefined] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventPlaceDefined] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.PollingPlace](ev)
 		if err != nil {
 			return err
@@ -80,7 +79,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 			p.ID, p.County, p.Name, p.Address)
 		return err
 	}
-	m[vigil.EventPrecinctDefined] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventPrecinctDefined] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.RollPrecinct](ev)
 		if err != nil {
 			return err
@@ -90,7 +89,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 			ballot_style = excluded.ballot_style`, p.ID, p.County, p.Place, p.Name, p.BallotStyle)
 		return err
 	}
-	m[vigil.EventElectionDefined] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventElectionDefined] = func(tx *Tx, ev vigil.Event) error {
 		e, err := decode[vigil.ElectionDay](ev)
 		if err != nil {
 			return err
@@ -101,7 +100,7 @@ func registerFoundation(m map[vigil.EventType]applier) {
 			e.ID, e.Name, e.Day, timeText(e.VotingStart), timeText(e.VotingEnd))
 		return err
 	}
-	m[vigil.EventVoterRegistered] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventVoterRegistered] = func(tx *Tx, ev vigil.Event) error {
 		vs, err := decode[[]vigil.RollVoter](ev)
 		if err != nil {
 			return err

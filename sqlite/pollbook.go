@@ -15,7 +15,7 @@ import (
 func registerPollbook(m map[vigil.EventType]applier) {
 	registerPollbookConflicts(m)
 	registerPaperMode(m)
-	m[vigil.EventCheckInRecorded] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCheckInRecorded] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.CheckIn](ev)
 		if err != nil {
 			return err
@@ -35,7 +35,7 @@ func registerPollbook(m map[vigil.EventType]applier) {
 			c.Device, ev.Actor, ev.Origin, timeText(ev.Time), c.Source)
 		return err
 	}
-	m[vigil.EventCheckInUndone] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCheckInUndone] = func(tx *Tx, ev vigil.Event) error {
 		u, err := decode[vigil.CheckInUndo](ev)
 		if err != nil {
 			return err
@@ -48,7 +48,7 @@ func registerPollbook(m map[vigil.EventType]applier) {
 			WHERE voter = ?`, seq, ev.Actor, timeText(ev.Time), u.Reason, u.Voter)
 		return err
 	}
-	m[vigil.EventCheckInRefused] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCheckInRefused] = func(tx *Tx, ev vigil.Event) error {
 		r, err := decode[vigil.CheckInRefusal](ev)
 		if err != nil {
 			return err
@@ -57,7 +57,7 @@ func registerPollbook(m map[vigil.EventType]applier) {
 			ON CONFLICT(event) DO NOTHING`, ev.ID, r.Voter, r.Election, r.Site, r.Reason, ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventProvisionalIssued] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventProvisionalIssued] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.ProvisionalBallot](ev)
 		if err != nil {
 			return err
@@ -72,7 +72,7 @@ func registerPollbook(m map[vigil.EventType]applier) {
 			p.Voter, p.FirstName, p.LastName, p.BirthDate, p.Address, p.Note, ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventProvisionalAdjudicated] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventProvisionalAdjudicated] = func(tx *Tx, ev vigil.Event) error {
 		d, err := decode[vigil.ProvisionalDecision](ev)
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func registerPollbook(m map[vigil.EventType]applier) {
 
 // entrySeq is the log entry of an event being applied: the projector
 // records it in events before calling the applier.
-func entrySeq(tx *sql.Tx, id string) (uint64, error) {
+func entrySeq(tx *Tx, id string) (uint64, error) {
 	var seq uint64
 	err := tx.QueryRow(`SELECT seq FROM events WHERE id = ?`, id).Scan(&seq)
 	return seq, err

@@ -11,7 +11,7 @@ import (
 // Merging a site's offline check-ins into the hub's log (decision 0008).
 
 func registerPollbookConflicts(m map[vigil.EventType]applier) {
-	m[vigil.EventCheckInConflicted] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCheckInConflicted] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.CheckInConflict](ev)
 		if err != nil {
 			return err
@@ -30,7 +30,7 @@ func registerPollbookConflicts(m map[vigil.EventType]applier) {
 			c.Other.Event, c.Other.Place, c.Other.Actor, c.Other.Origin, timeText(c.Other.Time), timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventConflictResolved] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventConflictResolved] = func(tx *Tx, ev vigil.Event) error {
 		r, err := decode[vigil.ConflictResolution](ev)
 		if err != nil {
 			return err

@@ -23,7 +23,7 @@ import (
 // the county (the same rule as merging an offline site, MergeCheckIn).
 
 func registerPaperMode(m map[vigil.EventType]applier) {
-	m[vigil.EventSitePaperMode] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventSitePaperMode] = func(tx *Tx, ev vigil.Event) error {
 		pm, err := decode[vigil.SitePaperMode](ev)
 		if err != nil {
 			return err

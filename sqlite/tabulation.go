@@ -16,7 +16,7 @@ import (
 )
 
 func registerTabulation(m map[vigil.EventType]applier) {
-	m[vigil.EventElectionImported] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventElectionImported] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.ElectionImport](ev)
 		if err != nil {
 			return err
@@ -30,7 +30,7 @@ func registerTabulation(m map[vigil.EventType]applier) {
 			definition = excluded.definition, time = excluded.time`, ev.ID, p.File, string(def), timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventCVRsImported] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventCVRsImported] = func(tx *Tx, ev vigil.Event) error {
 		d := batchDecoders.Get().(*batchDecoder)
 		defer batchDecoders.Put(d)
 		defer d.release() // the records point into ev.Payload: keep none of it in the pool
@@ -58,7 +58,7 @@ func registerTabulation(m map[vigil.EventType]applier) {
 		}
 		return insertCVRs(tx, p)
 	}
-	m[vigil.EventManifestImported] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventManifestImported] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.ManifestImport](ev)
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func registerTabulation(m map[vigil.EventType]applier) {
 		}
 		return nil
 	}
-	m[vigil.EventResultsPublished] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventResultsPublished] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.ResultsPublication](ev)
 		if err != nil {
 			return err
@@ -85,7 +85,7 @@ func registerTabulation(m map[vigil.EventType]applier) {
 			VALUES (?,?,?,?,?,?,?) ON CONFLICT(event) DO NOTHING`, ev.ID, p.County, p.Checkpoint, p.Ballots, string(p.Results), ev.Actor, timeText(ev.Time))
 		return err
 	}
-	m[vigil.EventReconciliationDiscrepancy] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventReconciliationDiscrepancy] = func(tx *Tx, ev vigil.Event) error {
 		d, err := decode[vigil.Discrepancy](ev)
 		if err != nil {
 			return err
@@ -104,7 +104,7 @@ const cvrsPerInsert = 50
 
 // insertCVRs stores a batch's records, cvrsPerInsert rows a statement.
 // A ballot id its county already has is skipped (an entry applied twice).
-func insertCVRs(tx *sql.Tx, p *vigil.CVRBatch) error {
+func insertCVRs(tx *Tx, p *vigil.CVRBatch) error {
 	// The (county, id) index of a large import outgrows SQLite's default
 	// 2 MiB page cache: its pages then spill to the WAL in the middle of
 	// the transaction and are written again and again (a million-ballot

@@ -20,7 +20,7 @@ import (
 // rows (vigil verify compares them).
 func registerVoters(m map[vigil.EventType]applier) {
 	if base := m[vigil.EventVoterRegistered]; base != nil {
-		m[vigil.EventVoterRegistered] = func(tx *sql.Tx, ev vigil.Event) error {
+		m[vigil.EventVoterRegistered] = func(tx *Tx, ev vigil.Event) error {
 			if err := base(tx, ev); err != nil {
 				return err
 			}
@@ -30,7 +30,7 @@ func registerVoters(m map[vigil.EventType]applier) {
 	m[vigil.EventVoterAdded] = applyVoterRecords
 	m[vigil.EventVoterChanged] = applyVoterRecords
 	m[vigil.EventVoterMerged] = applyVoterMerge
-	m[vigil.EventVoterImported] = func(tx *sql.Tx, ev vigil.Event) error {
+	m[vigil.EventVoterImported] = func(tx *Tx, ev vigil.Event) error {
 		p, err := decode[vigil.VoterImport](ev)
 		if err != nil {
 			return err
@@ -57,7 +57,7 @@ type voterStmts struct {
 	insert, update, read, addKey, delKey, history *sql.Stmt
 }
 
-func prepareVoterStmts(tx *sql.Tx) (*voterStmts, error) {
+func prepareVoterStmts(tx *Tx) (*voterStmts, error) {
 	var s voterStmts
 	var err error
 	prep := func(dst **sql.Stmt, q string) {
@@ -103,7 +103,7 @@ func flat(r *vigil.VoterRecord, raw []byte, ev vigil.Event) []any {
 		v.Registered.String(), v.Gender, string(v.Status.Reason), r.Fingerprint, timeText(ev.Time), string(raw)}
 }
 
-func applyVoterRecords(tx *sql.Tx, ev vigil.Event) error {
+func applyVoterRecords(tx *Tx, ev vigil.Event) error {
 	var p struct {
 		Reason  vigil.ChangeReason `json:"reason"`
 		Detail  string             `json:"detail"`
@@ -159,14 +159,14 @@ func applyVoterRecords(tx *sql.Tx, ev vigil.Event) error {
 // the key index at every batch. The table is made here, not in migration
 // 0002 (already in use without it); a rebuild creates and drops it at the
 // same events.
-func ensurePendingKeys(tx *sql.Tx) error {
+func ensurePendingKeys(tx *Tx) error {
 	_, err := tx.Exec(`CREATE TABLE IF NOT EXISTS voter_keys_pending (h INTEGER NOT NULL, id TEXT NOT NULL)`)
 	return err
 }
 
 // mergePendingKeys moves every pending key (of this import and of any
 // earlier one that never finished) into voter_keys in index order.
-func mergePendingKeys(tx *sql.Tx) error {
+func mergePendingKeys(tx *Tx) error {
 	if err := ensurePendingKeys(tx); err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func mergePendingKeys(tx *sql.Tx) error {
 // per-statement cost, not the B-tree, dominates single-row inserts.
 const keysPerInsert = 500
 
-func insertKeys(tx *sql.Tx, st *voterStmts, keys []voterKey, table string) error {
+func insertKeys(tx *Tx, st *voterStmts, keys []voterKey, table string) error {
 	conflict := " ON CONFLICT DO NOTHING"
 	if table == "voter_keys_pending" {
 		conflict = ""
@@ -294,7 +294,7 @@ func changedParts(a, b *vigil.Voter) []string {
 	return out
 }
 
-func applyVoterMerge(tx *sql.Tx, ev vigil.Event) error {
+func applyVoterMerge(tx *Tx, ev vigil.Event) error {
 	m, err := decode[vigil.VoterMerge](ev)
 	if err != nil {
 		return err
@@ -334,7 +334,7 @@ func applyVoterMerge(tx *sql.Tx, ev vigil.Event) error {
 }
 
 // applyRollKeys indexes the demo roll's voter.registered rows for search.
-func applyRollKeys(tx *sql.Tx, ev vigil.Event) error {
+func applyRollKeys(tx *Tx, ev vigil.Event) error {
 	vs, err := decode[[]vigil.RollVoter](ev)
 	if err != nil {
 		return err
