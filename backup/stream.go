@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/vigil-elections/vigil"
+	vnats "github.com/vigil-elections/vigil/nats"
 )
 
 // readStream calls fn for messages from..to of a stream, in order, with
@@ -32,7 +34,7 @@ func readStream(ctx context.Context, js jetstream.JetStream, name string, from, 
 	if err != nil {
 		return vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	it, err := cons.Messages(jetstream.PullMaxBytes(vnats.ReadBufferBytes))
 	if err != nil {
 		return vigil.Wrap(op, vigil.Unavailable, err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-elections/vigil/ledger"
 	vnats "github.com/vigil-elections/vigil/nats"
 	"github.com/vigil-elections/vigil/node"
+	"github.com/vigil-elections/vigil/sqlite"
 	"golang.org/x/mod/sumdb/note"
 	msqlite "modernc.org/sqlite"
 )
@@ -69,19 +70,27 @@ func Write(ctx context.Context, n *node.Node, w io.Writer, o Options) (Result, e
 	if o.CheckpointWait == 0 {
 		o.CheckpointWait = 30 * time.Second
 	}
-	// 1. The projection database, consistent at some cursor C.
-	tmp, err := os.MkdirTemp(o.TempDir, "vigil-backup-")
+	// 1. The projection database, consistent at some cursor C: the live
+	// file itself when it can be pinned, else a copy.
+	dbFile, cursor, release, err := pinDB(ctx, n.DB)
 	if err != nil {
-		return res, vigil.Wrap(op, vigil.Unavailable, err)
+		return res, vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("pinning the projection database: %w", err))
 	}
-	defer os.RemoveAll(tmp)
-	dbFile := filepath.Join(tmp, "vigil.db")
-	if err := snapshotDB(ctx, n.DB.DB, dbFile); err != nil {
-		return res, vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("snapshot of the projection database: %w", err))
-	}
-	cursor, err := snapshotCursor(ctx, dbFile)
-	if err != nil {
-		return res, err
+	if release != nil {
+		defer release()
+	} else {
+		tmp, err := os.MkdirTemp(o.TempDir, "vigil-backup-")
+		if err != nil {
+			return res, vigil.Wrap(op, vigil.Unavailable, err)
+		}
+		defer os.RemoveAll(tmp)
+		dbFile = filepath.Join(tmp, "vigil.db")
+		if err := snapshotDB(ctx, n.DB.DB, dbFile); err != nil {
+			return res, vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("snapshot of the projection database: %w", err))
+		}
+		if cursor, err = snapshotCursor(ctx, dbFile); err != nil {
+			return res, err
+		}
 	}
 	// 2. A signed checkpoint N ≥ C: the log is cut there.
 	ckNote, ck, err := checkpointCovering(ctx, n, cursor, o.CheckpointWait)
@@ -181,6 +190,54 @@ func Write(ctx context.Context, n *node.Node, w io.Writer, o Options) (Result, e
 		return res, vigil.Wrap(op, vigil.Unavailable, err)
 	}
 	return Result{Meta: meta, Checkpoint: ckNote, Events: res.Events, Bytes: a.done, Parts: len(a.sums)}, nil
+}
+
+// pinDB makes the live database file a consistent snapshot without copying
+// it (a copy doubled the backup's disk traffic). It opens a read
+// transaction, then lets a passive checkpoint (which never waits and never
+// blocks the writer) copy log frames into the file: the checkpoint cannot
+// copy a frame the open reader does not see, so when it reports every
+// frame copied, the file holds exactly the reader's snapshot, and keeps
+// holding it until release while the node goes on writing into the log.
+// It returns the file, the snapshot's projection cursor and release;
+// release is nil when the checkpoint could not catch up (a busy moment),
+// and the caller copies the database instead.
+func pinDB(ctx context.Context, db *sqlite.DB) (path string, cursor uint64, release func(), err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	end := func() { conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`) }
+	for attempt := 0; attempt < 5; attempt++ {
+		if attempt > 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+			conn.Close()
+			return "", 0, nil, err
+		}
+		err := conn.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM cursors WHERE origin = ?), 0)`, vnats.EventsStream).Scan(&cursor)
+		if err != nil {
+			end()
+			conn.Close()
+			return "", 0, nil, err
+		}
+		var busy, frames, copied int
+		if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+			end()
+			conn.Close()
+			return "", 0, nil, err
+		}
+		if busy == 0 && frames >= 0 && frames == copied {
+			return db.Path, cursor, func() {
+				end()
+				conn.Close()
+			}, nil
+		}
+		end()
+	}
+	conn.Close()
+	return "", 0, nil, nil
 }
 
 // snapshotDB copies the projection database to path with SQLite's online

@@ -66,6 +66,11 @@ func SubjectToken(key string) string {
 	return "=" + base64.RawURLEncoding.EncodeToString([]byte(key))
 }
 
+// ReadBufferBytes bounds what a reader of the log buffers ahead. A bound in
+// messages (it was 4,096-8,192) let a reader of voter-import entries (2-4
+// MiB each) buffer gigabytes: memory then grew with the size of the data.
+const ReadBufferBytes = 64 << 20
+
 // Subject is the subject an event is stored under: ev.<noun>.<key>. All
 // events about one object share a subject, so a claim on it is atomic.
 func Subject(ev vigil.Event) string {
@@ -362,7 +367,7 @@ func (l *Log) Read(ctx context.Context, from, to uint64, fn func(seq uint64, dat
 	if err != nil {
 		return vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(8192))
+	it, err := cons.Messages(jetstream.PullMaxBytes(ReadBufferBytes))
 	if err != nil {
 		return vigil.Wrap(op, vigil.Unavailable, err)
 	}
@@ -419,7 +424,7 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func(seq uint64, data 
 	if err != nil {
 		return vigil.Wrap("log.follow", vigil.Unavailable, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	it, err := cons.Messages(jetstream.PullMaxBytes(ReadBufferBytes))
 	if err != nil {
 		return vigil.Wrap("log.follow", vigil.Unavailable, err)
 	}
