@@ -156,6 +156,9 @@ func (rs *restoreSink) begin(m Meta, keys map[string][]byte, checkpoint []byte) 
 	// A new keyring (new store key and local token), then the archived
 	// identity and secrets keys over it.
 	if _, err := keyring.Create(krDir, m.NodeName, strings.TrimSpace(string(keys[partSecretsKey]))); err != nil {
+		if vigil.ErrorKind(err) == vigil.Integrity || vigil.ErrorKind(err) == vigil.Invalid {
+			return vigil.Errorf(vigil.Integrity, op, "part keyring/secrets.key is not a secrets key (%s): the archive was altered", vigil.ErrorMessage(err))
+		}
 		return err
 	}
 	for part, file := range map[string]string{partNodeKey: "node.key", partNodePub: "node.pub"} {
@@ -165,6 +168,9 @@ func (rs *restoreSink) begin(m Meta, keys map[string][]byte, checkpoint []byte) 
 	}
 	kr, err := keyring.Load(krDir)
 	if err != nil {
+		if vigil.ErrorKind(err) == vigil.Integrity {
+			return vigil.Errorf(vigil.Integrity, op, "part keyring/secrets.key or the node key is damaged (%s): the archive was altered", vigil.ErrorMessage(err))
+		}
 		return err
 	}
 	if m.SecretsFP != "" && kr.SecretsFingerprint() != m.SecretsFP {
