@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,22 @@ func TestPaperBackupsFromThePages(t *testing.T) {
 	}
 	if r := w.do("GET", "/paper/pollbook.pdf?site=county/ADAMS/place/P01", nil); r.status != http.StatusForbidden {
 		t.Fatalf("a poll worker printed a pollbook: %d", r.status)
+	}
+	// A provisional ballot's envelope, printed with what the pollbook recorded.
+	elsewhere := votersAt(c, "P02", "active")[0]
+	issued := w.form("/pollbook/provisional", url.Values{"envelope": {"P-0042"}, "reason": {"wrong_place"},
+		"voter": {elsewhere.ID}, "first_name": {elsewhere.FirstName}, "last_name": {elsewhere.LastName},
+		"birth_date": {elsewhere.BirthDate}, "address": {"12 Main St"}})
+	if issued.status != http.StatusOK || !strings.Contains(issued.body, `id="print-envelope"`) {
+		t.Fatalf("provisional ballot page: %d %s", issued.status, issued.body)
+	}
+	env1 := w.do("GET", "/pollbook/provisional/P-0042/envelope.pdf", nil)
+	if txt := text(env1.body); !strings.Contains(txt, "Envelope P-0042") || !strings.Contains(txt, elsewhere.LastName) ||
+		!strings.Contains(txt, elsewhere.BirthDate) || !strings.Contains(txt, "solemnly swear") {
+		t.Fatalf("filled envelope text: %.800s", txt)
+	}
+	if r := sup.do("GET", "/pollbook/provisional/P-0042/envelope.pdf?site=county/ADAMS/place/P02", nil); r.status != http.StatusNotFound {
+		t.Fatalf("another place's supervisor printed P01's envelope: %d", r.status)
 	}
 	if n := e.eventCount(vigil.EventAccessPrivileged); n < 4 {
 		t.Fatalf("%d privileged-read events for 4 prints", n)

@@ -8,6 +8,9 @@ import (
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
+	vnats "github.com/vigil-elections/vigil/nats"
+	"github.com/vigil-elections/vigil/paper"
+	"github.com/vigil-elections/vigil/pollbook"
 	"github.com/vigil-elections/vigil/sqlite"
 )
 
@@ -24,6 +27,7 @@ func (h *pollbooks) registerPaper(site scopeFunc) {
 	s.handle("GET /api/v1/pollbook/paper-mode", access.ActionPollbookPaper, site, h.apiPaperMode)
 	s.handle("POST /api/v1/pollbook/paper-mode", access.ActionPollbookPaper, site, h.apiSetPaperMode)
 	s.handle("POST /api/v1/pollbook/paper-checkins", access.ActionPollbookPaper, site, h.apiPaperEntry)
+	s.handle("GET /pollbook/provisional/{envelope}/envelope.pdf", access.ActionProvisionalIssue, site, h.envelopePDF)
 }
 
 func (h *pollbooks) renderPaper(w http.ResponseWriter, r *http.Request, rq *request, site vigil.Scope, status int, d map[string]any) error {
@@ -157,4 +161,65 @@ func (h *pollbooks) apiPaperEntry(w http.ResponseWriter, r *http.Request, rq *re
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"site": site, "results": results, "summary": paperSummary(results)})
+}
+
+// envelopeReason is the reason line printed on the envelope for a
+// provisional ballot's recorded reason.
+func envelopeReason(r vigil.ProvisionalReason) string {
+	switch r {
+	case vigil.ProvisionalNotFound, vigil.ProvisionalWrongPlace:
+		return paper.Reasons[0]
+	case vigil.ProvisionalNoID:
+		return paper.Reasons[1]
+	case vigil.ProvisionalCheckedIn, vigil.ProvisionalMailBallot:
+		return paper.Reasons[2]
+	case vigil.ProvisionalCourtOrder:
+		return paper.Reasons[3]
+	}
+	return paper.Reasons[4]
+}
+
+// envelopePDF prints the envelope of a provisional ballot issued at the
+// site, with what the pollbook recorded filled in: the voter checks it and
+// signs the affirmation.
+func (h *pollbooks) envelopePDF(w http.ResponseWriter, r *http.Request, rq *request) error {
+	site, err := h.site(r, rq)
+	if err != nil {
+		return err
+	}
+	county, place, _ := pollbook.SitePlace(site)
+	pv, err := h.pb.Provisional(r.Context(), county, r.PathValue("envelope"))
+	if err != nil {
+		return err
+	}
+	if pv.Place != place {
+		return vigil.Errorf(vigil.NotFound, "provisional.envelope", "envelope %s was not issued at this polling place", pv.Envelope)
+	}
+	n := h.s.node
+	ck, err := n.Checkpoint(r.Context())
+	if err != nil {
+		return err
+	}
+	stamp, err := paper.ReadStamp(r.Context(), paper.StampSource{DB: n.DB.DB, LogName: vnats.EventsStream, Checkpoint: ck,
+		Verifier: n.Signer.Verifier, Printed: n.Now()}, place, pv.Election)
+	if err != nil {
+		return err
+	}
+	f := paper.Filled{LastName: pv.LastName, FirstName: pv.FirstName, BirthDate: pv.BirthDate, Address: pv.Address,
+		VoterID: string(pv.Voter), Reason: envelopeReason(pv.Reason), Issuer: pv.Actor}
+	if pv.Voter != "" {
+		if sv, err := n.DB.Voter(r.Context(), pv.Voter); err == nil {
+			if pr, err := h.precincts(r.Context(), county); err == nil {
+				f.BallotStyle = pr[sv.Voter.Precinct].style
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := paper.FilledEnvelope(&buf, stamp, pv.Envelope, f); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="envelope-`+pv.Envelope+`.pdf"`)
+	_, err = w.Write(buf.Bytes())
+	return err
 }
