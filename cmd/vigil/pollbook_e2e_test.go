@@ -110,11 +110,26 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 			break
 		}
 	}
+	// Before the polls open the supervisor issues one enrolment code per
+	// tablet on the devices page; each tablet is enrolled with its own.
+	sup := openSession(t, browser, base)
+	sup.signIn("supervisor", demo.Password)
+	var codes []string
+	for i := 0; i < 2; i++ {
+		if status := sup.navigate("/devices"); status != http.StatusOK {
+			t.Fatalf("GET /devices as supervisor: %d", status)
+		}
+		sup.fill("#name", fmt.Sprintf("Table %d tablet", i+1))
+		if status := sup.submit("#issue-code"); status != http.StatusOK {
+			t.Fatalf("issuing a code: %d\n%s", status, sup.bodyText())
+		}
+		codes = append(codes, sup.text("#enrol-code"))
+	}
 	pages := []*session{openSession(t, browser, base), openSession(t, browser, base)}
 	names := []string{"pollworker", "pollworker2"}
 	for i, p := range pages {
 		p.signIn(names[i], demo.Password)
-		p.enrol(issueCode(t, dir, demoSite)) // each tablet is enrolled once, before the polls open
+		p.enrol(codes[i])
 		// Action 1: search by name, with a typo in the last name.
 		if status := p.navigate("/pollbook"); status != http.StatusOK {
 			t.Fatalf("GET /pollbook as %s: %d", names[i], status)
@@ -184,6 +199,13 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 		t.Errorf("the refusal offers no provisional ballot")
 	}
 	loser.screenshot(filepath.Join(shots, "pollbook-refused.png"))
+	// The county's device list shows both tablets.
+	if status := sup.navigate("/devices"); status != http.StatusOK {
+		t.Fatalf("GET /devices: %d", status)
+	}
+	if n := sup.count("#devices tbody tr"); n != 2 {
+		t.Errorf("the devices page lists %d tablets, want 2", n)
+	}
 
 	t.Run("a scanned licence finds the voter, and its number stays out of the URL", func(t *testing.T) {
 		p := pages[0]
@@ -226,8 +248,6 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 		admin.wantText("#t-live", "live")
 		admin.wantText("#t-total", "1")
 
-		sup := openSession(t, browser, base)
-		sup.signIn("supervisor", demo.Password)
 		sup.enrol(issueCode(t, dir, demoSite))
 		if status := sup.navigate("/pollbook/voters/" + voter.ID); status != http.StatusOK {
 			t.Fatalf("voter page: %d\n%s", status, sup.bodyText())
