@@ -67,27 +67,9 @@ func NewCheckInRig(ctx context.Context, dir string, n int) (*CheckInRig, error) 
 	c := demo.Generate(demo.Options{Seed: 4, Voters: n, Today: now})
 	c.Election.VotingStart, c.Election.VotingEnd = now.Add(-time.Hour), now.Add(24*time.Hour)
 	op := vigil.Actor{Name: "bench", Role: vigil.RoleOperator, Scope: vigil.ScopeState, Origin: nd.Origin()}
-	ev := func(typ vigil.EventType, key string, payload any) vigil.Event {
-		e, _ := vigil.NewEvent(op, typ, key, now, payload)
-		return e
-	}
-	evs := []vigil.Event{ev(vigil.EventCountyDefined, c.County.ID, c.County), ev(vigil.EventElectionDefined, c.Election.ID, c.Election)}
-	for _, p := range c.Places {
-		evs = append(evs, ev(vigil.EventPlaceDefined, p.ID, p))
-	}
-	for _, p := range c.Precincts {
-		evs = append(evs, ev(vigil.EventPrecinctDefined, p.ID, p))
-	}
-	if _, err := nd.Append(ctx, evs, vigil.AppendOptions{}); err != nil {
+	if err := demo.LoadRoll(ctx, nd, op, c, now, nil); err != nil {
 		nd.Close()
 		return nil, err
-	}
-	for i := 0; i < len(c.Voters); i += 1000 {
-		j := min(i+1000, len(c.Voters))
-		if _, err := nd.Append(ctx, []vigil.Event{ev(vigil.EventVoterRegistered, "", c.Voters[i:j])}, vigil.AppendOptions{}); err != nil {
-			nd.Close()
-			return nil, err
-		}
 	}
 	placeOf := map[string]string{}
 	for _, p := range c.Precincts {

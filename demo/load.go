@@ -12,6 +12,24 @@ import (
 // set, is called with the number of voters loaded so far.
 func Load(ctx context.Context, log vigil.EventAppender, users *access.Users, actor vigil.Actor, c County,
 	now time.Time, progress func(done int)) error {
+	if err := LoadRoll(ctx, log, actor, c, now, progress); err != nil {
+		return err
+	}
+	for _, a := range Accounts(c) {
+		if err := users.Create(ctx, actor, a.Name, a.Display, Password); err != nil {
+			return err
+		}
+		if err := users.Grant(ctx, actor, a.Name, a.Grant); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadRoll appends the county's events only: county, election, polling
+// places, precincts, then the voters in batches (tests and benchmarks that
+// need no accounts use it directly).
+func LoadRoll(ctx context.Context, log vigil.EventAppender, actor vigil.Actor, c County, now time.Time, progress func(done int)) error {
 	ev := func(typ vigil.EventType, key string, payload any) vigil.Event {
 		e, err := vigil.NewEvent(actor, typ, key, now, payload)
 		if err != nil {
@@ -38,14 +56,6 @@ func Load(ctx context.Context, log vigil.EventAppender, users *access.Users, act
 		}
 		if progress != nil {
 			progress(j)
-		}
-	}
-	for _, a := range Accounts(c) {
-		if err := users.Create(ctx, actor, a.Name, a.Display, Password); err != nil {
-			return err
-		}
-		if err := users.Grant(ctx, actor, a.Name, a.Grant); err != nil {
-			return err
 		}
 	}
 	return nil

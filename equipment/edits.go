@@ -1,6 +1,8 @@
 package equipment
 
 import (
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,3 +83,43 @@ func dateTime(d vigil.Date) time.Time {
 
 // LifeOf returns the expected life of a kind under r.
 func (r Rules) LifeOf(k vigil.DeviceKind) int { return r.lifeYears(k) }
+
+// RuleLine is one lifecycle rule in force, as listed to people: the kind of
+// rule, what it applies to, its value, and whether the jurisdiction edited
+// it (Rule is then what removing the edit sends, with Remove set).
+type RuleLine struct {
+	Kind, Subject, Value string
+	Edited               bool
+	Rule                 vigil.LifecycleRule
+}
+
+// Lines lists r: the default life and each kind's, every OS by name, every
+// withdrawn certification. edited holds the keys (LifecycleRule.Key) the
+// jurisdiction changed.
+func (r Rules) Lines(edited map[string]bool) []RuleLine {
+	line := func(kind, subject, value string, rule vigil.LifecycleRule) RuleLine {
+		rule.Remove = true
+		return RuleLine{Kind: kind, Subject: subject, Value: value, Edited: edited[rule.Key()], Rule: rule}
+	}
+	out := []RuleLine{line(vigil.RuleLife, "default", strconv.Itoa(r.LifeOf("")), vigil.LifecycleRule{Rule: vigil.RuleLife})}
+	for _, k := range vigil.DeviceKinds() {
+		out = append(out, line(vigil.RuleLife, string(k), strconv.Itoa(r.LifeOf(k)), vigil.LifecycleRule{Rule: vigil.RuleLife, Kind: k}))
+	}
+	oss := append([]OSSupport(nil), r.OSSupport...)
+	sort.SliceStable(oss, func(i, j int) bool { return oss[i].Name < oss[j].Name })
+	for _, o := range oss {
+		out = append(out, line(vigil.RuleOSEnd, o.Name, o.End.Format("2006-01-02"), vigil.LifecycleRule{Rule: vigil.RuleOSEnd, OS: o.Name}))
+	}
+	for _, w := range r.Withdrawn {
+		subject, value := w.System, w.Date.Format("2006-01-02")
+		if w.Version != "" {
+			subject += "@" + w.Version
+		}
+		if w.Reason != "" {
+			value += " (" + w.Reason + ")"
+		}
+		out = append(out, line(vigil.RuleWithdrawn, subject, value,
+			vigil.LifecycleRule{Rule: vigil.RuleWithdrawn, System: w.System, Version: w.Version}))
+	}
+	return out
+}

@@ -2,60 +2,15 @@ package http
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
-	"github.com/vigil-elections/vigil/equipment"
 )
 
 // The lifecycle rules in force (defaults with the jurisdiction's edits)
 // and the form that edits them. Every edit is an equipment.rule_set event.
-
-type ruleLine struct {
-	Rule, Subject, Value string
-	Edited               bool
-	Edit                 vigil.LifecycleRule // what removing the edit sends
-}
-
-func (h *equipmentPages) ruleLines(r *http.Request) ([]ruleLine, error) {
-	rules, err := h.eq.EffectiveRules(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	edits, err := h.eq.RuleEdits(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	edited := map[string]bool{}
-	for _, e := range edits {
-		edited[e.Key()] = true
-	}
-	line := func(rule, subject, value string, key vigil.LifecycleRule) ruleLine {
-		key.Remove = true
-		return ruleLine{Rule: rule, Subject: subject, Value: value, Edited: edited[key.Key()], Edit: key}
-	}
-	out := []ruleLine{line("life", "default", strconv.Itoa(rules.LifeOf("")), vigil.LifecycleRule{Rule: vigil.RuleLife})}
-	for _, k := range vigil.DeviceKinds() {
-		out = append(out, line("life", string(k), strconv.Itoa(rules.LifeOf(k)), vigil.LifecycleRule{Rule: vigil.RuleLife, Kind: k}))
-	}
-	oss := append([]equipment.OSSupport(nil), rules.OSSupport...)
-	sort.SliceStable(oss, func(i, j int) bool { return oss[i].Name < oss[j].Name })
-	for _, o := range oss {
-		out = append(out, line("os", o.Name, o.End.Format("2006-01-02"), vigil.LifecycleRule{Rule: vigil.RuleOSEnd, OS: o.Name}))
-	}
-	for _, w := range rules.Withdrawn {
-		subject := w.System
-		if w.Version != "" {
-			subject += "@" + w.Version
-		}
-		out = append(out, line("withdrawn", subject, strings.TrimSpace(w.Date.Format("2006-01-02")+" "+w.Reason),
-			vigil.LifecycleRule{Rule: vigil.RuleWithdrawn, System: w.System, Version: w.Version}))
-	}
-	return out, nil
-}
 
 func (h *equipmentPages) canSetPolicy(rq *request) bool {
 	for _, g := range rq.user.Grants {
@@ -67,7 +22,7 @@ func (h *equipmentPages) canSetPolicy(rq *request) bool {
 }
 
 func (h *equipmentPages) renderRules(w http.ResponseWriter, r *http.Request, rq *request, status int, msg, errMsg string) error {
-	lines, err := h.ruleLines(r)
+	lines, err := h.eq.RuleLines(r.Context())
 	if err != nil {
 		return err
 	}

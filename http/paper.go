@@ -63,12 +63,7 @@ func (h *paperPages) stamp(ctx context.Context, r *http.Request) (paper.Stamp, e
 		return paper.Stamp{}, vigil.FieldError("paper", "site", "name the polling place: ?site=county/ID/place/ID")
 	}
 	n := h.s.node
-	ck, err := n.Checkpoint(ctx)
-	if err != nil {
-		return paper.Stamp{}, err
-	}
-	s, err := paper.ReadStamp(ctx, paper.StampSource{DB: n.DB.DB, LogName: vnats.EventsStream, Checkpoint: ck,
-		Verifier: n.Signer.Verifier, Printed: n.Now()}, place, r.URL.Query().Get("election"))
+	s, err := h.s.paperStamp(ctx, place, r.URL.Query().Get("election"))
 	if err != nil {
 		return s, err
 	}
@@ -78,6 +73,18 @@ func (h *paperPages) stamp(ctx context.Context, r *http.Request) (paper.Stamp, e
 		return s, vigil.Errorf(vigil.NotFound, "paper", "there is no polling place %s in county %s", place, county)
 	}
 	return s, nil
+}
+
+// paperStamp reads the header of a printout for a polling place (election
+// "" is the latest) at this node's latest checkpoint.
+func (s *Server) paperStamp(ctx context.Context, place, election string) (paper.Stamp, error) {
+	n := s.node
+	ck, err := n.Checkpoint(ctx)
+	if err != nil {
+		return paper.Stamp{}, err
+	}
+	return paper.ReadStamp(ctx, paper.StampSource{DB: n.DB.DB, LogName: vnats.EventsStream, Checkpoint: ck,
+		Verifier: n.Signer.Verifier, Printed: n.Now()}, place, election)
 }
 
 // send records the print and sends the PDF.

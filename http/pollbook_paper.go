@@ -8,7 +8,6 @@ import (
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
-	vnats "github.com/vigil-elections/vigil/nats"
 	"github.com/vigil-elections/vigil/paper"
 	"github.com/vigil-elections/vigil/pollbook"
 	"github.com/vigil-elections/vigil/sqlite"
@@ -196,12 +195,7 @@ func (h *pollbooks) envelopePDF(w http.ResponseWriter, r *http.Request, rq *requ
 		return vigil.Errorf(vigil.NotFound, "provisional.envelope", "envelope %s was not issued at this polling place", pv.Envelope)
 	}
 	n := h.s.node
-	ck, err := n.Checkpoint(r.Context())
-	if err != nil {
-		return err
-	}
-	stamp, err := paper.ReadStamp(r.Context(), paper.StampSource{DB: n.DB.DB, LogName: vnats.EventsStream, Checkpoint: ck,
-		Verifier: n.Signer.Verifier, Printed: n.Now()}, place, pv.Election)
+	stamp, err := h.s.paperStamp(r.Context(), place, pv.Election)
 	if err != nil {
 		return err
 	}

@@ -24,22 +24,7 @@ func (e *testEnv) mustCounty(voters int) demo.County {
 	c.Election.VotingStart, c.Election.VotingEnd = time.Now().Add(-time.Hour), time.Now().Add(2*time.Hour)
 	c.Voters[0].Status = "active"
 	op := vigil.Actor{Name: "test", Role: vigil.RoleOperator, Scope: vigil.ScopeState, Origin: "http-test"}
-	ev := func(typ vigil.EventType, key string, payload any) vigil.Event {
-		x, err := vigil.NewEvent(op, typ, key, time.Now(), payload)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		return x
-	}
-	evs := []vigil.Event{ev(vigil.EventCountyDefined, c.County.ID, c.County), ev(vigil.EventElectionDefined, c.Election.ID, c.Election)}
-	for _, p := range c.Places {
-		evs = append(evs, ev(vigil.EventPlaceDefined, p.ID, p))
-	}
-	for _, p := range c.Precincts {
-		evs = append(evs, ev(vigil.EventPrecinctDefined, p.ID, p))
-	}
-	evs = append(evs, ev(vigil.EventVoterRegistered, "", c.Voters))
-	if _, err := e.node.Append(ctx, evs, vigil.AppendOptions{}); err != nil {
+	if err := demo.LoadRoll(ctx, e.node, op, c, time.Now(), nil); err != nil {
 		e.t.Fatal(err)
 	}
 	return c

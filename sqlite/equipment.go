@@ -211,6 +211,21 @@ func (e *Equipment) EffectiveRules(ctx context.Context) (equipment.Rules, error)
 	return e.Rules.With(plain), nil
 }
 
+// RuleLines lists the lifecycle rules in force, marking the edited ones.
+func (e *Equipment) RuleLines(ctx context.Context) ([]equipment.RuleLine, error) {
+	edits, err := e.RuleEdits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plain := make([]vigil.LifecycleRule, len(edits))
+	edited := map[string]bool{}
+	for i, r := range edits {
+		plain[i] = r.LifecycleRule
+		edited[r.Key()] = true
+	}
+	return e.Rules.With(plain).Lines(edited), nil
+}
+
 // NewEquipment returns the register. log MUST return once an append is
 // applied to db (node.Node.Append does), so a read after a write sees it.
 func NewEquipment(db *DB, log vigil.EventAppender, now func() time.Time) *Equipment {

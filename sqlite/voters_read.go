@@ -241,17 +241,31 @@ func (db *DB) selectiveKeys(ctx context.Context, keys []string) ([]any, error) {
 		h int64
 		n int
 	}
+	// One statement counts every key (each count stops at broadKey+1).
+	parts := make([]string, len(keys))
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		parts[i] = `SELECT ?` + strconv.Itoa(i+1) + `, (SELECT count(*) FROM (SELECT 1 FROM voter_keys WHERE h = ?` +
+			strconv.Itoa(i+1) + ` LIMIT ` + strconv.Itoa(broadKey+1) + `))`
+		args[i] = keyHash(k)
+	}
+	rows, err := db.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var all []counted
-	for _, k := range keys {
-		h := keyHash(k)
-		var n int
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM voter_keys WHERE h = ? LIMIT `+
-			strconv.Itoa(broadKey+1)+`)`, h).Scan(&n); err != nil {
+	for rows.Next() {
+		var c counted
+		if err := rows.Scan(&c.h, &c.n); err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			all = append(all, counted{h, n})
+		if c.n > 0 {
+			all = append(all, c)
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(all, func(a, b counted) int { return cmp.Compare(a.n, b.n) })
 	var out []any

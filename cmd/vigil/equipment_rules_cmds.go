@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -35,43 +34,17 @@ edited is "yes" where the jurisdiction changed the default (vigil equipment rule
 			if err != nil {
 				return err
 			}
-			rules, err := eq.EffectiveRules(c.Context())
+			lines, err := eq.RuleLines(c.Context())
 			if err != nil {
 				return err
 			}
-			edits, err := eq.RuleEdits(c.Context())
-			if err != nil {
-				return err
-			}
-			edited := map[string]bool{}
-			for _, e := range edits {
-				edited[e.Key()] = true
-			}
-			yes := func(r vigil.LifecycleRule) string {
-				if edited[r.Key()] {
-					return "yes"
+			rows := make([][]string, len(lines))
+			for i, l := range lines {
+				edited := "no"
+				if l.Edited {
+					edited = "yes"
 				}
-				return "no"
-			}
-			rows := [][]string{{"life", "default", strconv.Itoa(rules.LifeOf("")), yes(vigil.LifecycleRule{Rule: vigil.RuleLife})}}
-			for _, k := range vigil.DeviceKinds() {
-				rows = append(rows, []string{"life", string(k), strconv.Itoa(rules.LifeOf(k)), yes(vigil.LifecycleRule{Rule: vigil.RuleLife, Kind: k})})
-			}
-			oss := append(rules.OSSupport[:0:0], rules.OSSupport...)
-			sort.SliceStable(oss, func(i, j int) bool { return oss[i].Name < oss[j].Name })
-			for _, o := range oss {
-				rows = append(rows, []string{"os", o.Name, o.End.Format("2006-01-02"), yes(vigil.LifecycleRule{Rule: vigil.RuleOSEnd, OS: o.Name})})
-			}
-			for _, w := range rules.Withdrawn {
-				subject := w.System
-				if w.Version != "" {
-					subject += "@" + w.Version
-				}
-				value := w.Date.Format("2006-01-02")
-				if w.Reason != "" {
-					value += " (" + w.Reason + ")"
-				}
-				rows = append(rows, []string{"withdrawn", subject, value, yes(vigil.LifecycleRule{Rule: vigil.RuleWithdrawn, System: w.System, Version: w.Version})})
+				rows[i] = []string{l.Kind, l.Subject, l.Value, edited}
 			}
 			if format == "csv" {
 				w := csv.NewWriter(c.OutOrStdout())

@@ -65,32 +65,12 @@ func TestPaperCommandsWritePDFs(t *testing.T) {
 	}
 }
 
-// loadCounty appends a demo county's events (as demo.Load does, without
-// its accounts, whose password hashing is slow on a busy machine).
+// loadCounty appends a demo county's events, without its accounts (their
+// password hashing is slow on a busy machine).
 func loadCounty(t *testing.T, n *node.Node, c demo.County) {
 	t.Helper()
 	actor := vigil.Actor{Name: "test", Role: vigil.RoleOperator, Scope: vigil.ScopeState, Origin: n.Origin()}
-	ev := func(typ vigil.EventType, key string, payload any) vigil.Event {
-		e, err := vigil.NewEvent(actor, typ, key, n.Now(), payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	events := []vigil.Event{ev(vigil.EventCountyDefined, c.County.ID, c.County), ev(vigil.EventElectionDefined, c.Election.ID, c.Election)}
-	for _, p := range c.Places {
-		events = append(events, ev(vigil.EventPlaceDefined, p.ID, p))
-	}
-	for _, p := range c.Precincts {
-		events = append(events, ev(vigil.EventPrecinctDefined, p.ID, p))
-	}
-	if _, err := n.Append(t.Context(), events, vigil.AppendOptions{}); err != nil {
+	if err := demo.LoadRoll(t.Context(), n, actor, c, n.Now(), nil); err != nil {
 		t.Fatal(err)
-	}
-	for i := 0; i < len(c.Voters); i += 500 {
-		j := min(i+500, len(c.Voters))
-		if _, err := n.Append(t.Context(), []vigil.Event{ev(vigil.EventVoterRegistered, "", c.Voters[i:j])}, vigil.AppendOptions{}); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
