@@ -135,6 +135,16 @@ func TestRunnerRaisesOnceAcrossRestarts(t *testing.T) {
 		t.Fatalf("%+v", as[0])
 	}
 	t.Run("the alert was delivered once", func(t *testing.T) {
+		// Delivery follows the append, which the projection may show first.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			rn.mu.Lock()
+			got := len(rn.deliver)
+			rn.mu.Unlock()
+			if got >= 1 || time.Now().After(deadline) {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // a second delivery would come at once
 		rn.mu.Lock()
 		defer rn.mu.Unlock()
 		if len(rn.deliver) != 1 {
