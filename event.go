@@ -130,6 +130,10 @@ type AppendOptions struct {
 	// the log: of two racing appends with the same expectation, exactly one
 	// is stored and the other fails with Conflict.
 	ExpectSubjectSeq *uint64
+	// ExpectSiteSeq is a polling-place site's claim in its own log, used
+	// when the site is cut off from the hub (decision 0008): the voter's
+	// last entry there (0: none). The hub's log ignores it.
+	ExpectSiteSeq *uint64
 }
 
 // EventAppender appends events to the log.

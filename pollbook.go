@@ -56,7 +56,19 @@ const (
 	// checkin.conflicted naming both when the voter was checked in
 	// elsewhere meanwhile).
 	EventSitePaperMode EventType = "site.paper_mode"
+	// EventSiteEntryRefused: the hub refused an entry a polling-place site
+	// sent it (an event type a site may not write, another place's, or
+	// not the site's own): a SiteEntryRefused holding the entry itself, so
+	// that nothing the site sent is lost, and an alert for the county.
+	EventSiteEntryRefused EventType = "site.entry_refused"
 )
+
+// SiteEntryRefused is the payload of site.entry_refused.
+type SiteEntryRefused struct {
+	Site   string `json:"site"` // the site's name
+	Reason string `json:"reason"`
+	Entry  Event  `json:"entry"`
+}
 
 // SitePaperMode is the payload of site.paper_mode.
 type SitePaperMode struct {

@@ -62,6 +62,9 @@ const (
 	ActionMirrorAllow   Action = "mirror.allow"   // on the hub: admit a remote mirror and issue its credential
 	ActionMirrorRun     Action = "mirror.run"     // run a remote mirror site of a hub (read-only pages and API)
 	ActionMirrorPromote Action = "mirror.promote" // make a stopped mirror the primary after a disaster
+	ActionSiteAllow     Action = "site.allow"     // on the hub: admit a polling-place site and issue its credential
+	ActionSiteRun       Action = "site.run"       // run a polling-place site node (a leaf of the hub)
+	ActionSiteRead      Action = "site.read"      // a site's link state and what waits to be sent; the hub's sites
 
 	// The campaign security desk (vigil campaign.go). A firm reaches a campaign's data only through an active engagement, which the handlers check; the officer never reads self-assessments.
 	ActionCampaignRead      Action = "campaign.read"      // profile, help requests, engagements, incidents, access log
@@ -157,6 +160,9 @@ var Matrix = map[Action]Rule{
 	ActionMirrorAllow:   {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
 	ActionMirrorRun:     {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
 	ActionMirrorPromote: {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
+	ActionSiteAllow:     {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
+	ActionSiteRun:       {Roles: []vigil.Role{vigil.RoleOperator}, Write: true},
+	ActionSiteRead:      {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleOperator}},
 
 	// The campaign security desk.
 	ActionCampaignRead:      {Roles: []vigil.Role{vigil.RoleCampaignStaff, vigil.RoleSecurityFirm, vigil.RoleSecurityOfficer, vigil.RoleOperator}, Scoped: true},

@@ -205,6 +205,7 @@ func probes() map[access.Action]func(i int) (method, path string, body any) {
 		access.ActionEquipmentPolicy: func(int) (string, string, any) { return "POST", "/api/v1/equipment/advisories", `[]` },
 		access.ActionDeviceCheck:     func(int) (string, string, any) { return "POST", "/api/v1/equipment/device-check", probeDeviceCheck },
 		access.ActionDeviceRead:      func(int) (string, string, any) { return "GET", "/api/v1/devices", nil },
+		access.ActionSiteRead:        func(int) (string, string, any) { return "GET", "/api/v1/sites", nil },
 		access.ActionDeviceManage: func(int) (string, string, any) {
 			return "POST", "/api/v1/devices/codes", `{"site":"county/ADAMS/place/P01","name":"probe"}`
 		},

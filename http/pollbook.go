@@ -25,6 +25,7 @@ type pollbooks struct {
 func (s *Server) registerPollbook() {
 	n := s.node
 	pb := sqlite.NewPollbook(n.DB, n, n.Now)
+	pb.Site = n.IsSite()
 	pb.CatchUp = func(ctx context.Context) error {
 		last, err := n.Log.LastSeq(ctx)
 		if err != nil {

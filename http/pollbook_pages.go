@@ -247,7 +247,8 @@ func (h *pollbooks) turnoutPage(w http.ResponseWriter, r *http.Request, rq *requ
 		return err
 	}
 	h.s.renderPage(w, r, rq, "pollbook_turnout.html", map[string]any{"Title": "Turnout", "County": county,
-		"Election": e, "Turnout": t, "Stream": "/api/v1/pollbook/turnout/stream?county=" + url.QueryEscape(county)})
+		"Election": e, "Turnout": t, "Stream": "/api/v1/pollbook/turnout/stream?county=" + url.QueryEscape(county),
+		"Sites": h.s.siteLinks(rq)})
 	return nil
 }
 

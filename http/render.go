@@ -18,9 +18,11 @@ type page struct {
 	// ReadOnly is the server's read-only message (a remote mirror), shown
 	// on every page.
 	ReadOnly string
-	Nav      []navItem
-	Data     any
-	Now      string
+	// Site is a polling-place site's link to the hub, shown on every page.
+	Site *siteBanner
+	Nav  []navItem
+	Data any
+	Now  string
 }
 
 type navItem struct {
@@ -33,7 +35,8 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, rq *request,
 		http.Error(w, "template missing", http.StatusInternalServerError)
 		return
 	}
-	p := page{Demo: s.cfg.Demo, ReadOnly: s.cfg.ReadOnly, Data: data, Now: s.node.Now().Format("2006-01-02 15:04:05")}
+	p := page{Demo: s.cfg.Demo, ReadOnly: s.cfg.ReadOnly, Site: s.siteBanner(r), Data: data,
+		Now: s.node.Now().Format("2006-01-02 15:04:05")}
 	if m, ok := data.(map[string]any); ok {
 		if t, ok := m["Title"].(string); ok {
 			p.Title = t

@@ -201,6 +201,7 @@ func (s *Server) registerRoutes() {
 	s.registerCampaigns()
 	s.registerVoterRoll()
 	s.registerPollbook()
+	s.registerSites()
 	s.registerDevices()
 	s.registerPaper()
 	s.registerEquipment()

@@ -46,6 +46,7 @@ type MirrorListener struct {
 type MirrorAccount struct {
 	Name         string
 	PasswordHash string
+	Site         bool // a polling-place site: it may also send appends (nats/site.go)
 }
 
 // MirrorUplink is the mirror's side: how it reaches the hub.
@@ -66,7 +67,7 @@ type MirrorUplink struct {
 // listen on ev.> and ckpt.>, and a publish on the mirror would reach them).
 // The mirror's own findings travel as requests on MirrorReportSubject,
 // which the hub checks and appends itself.
-var mirrorDenied = []string{"$KV.>", "ckpt.>", "ev.>"}
+var mirrorDenied = []string{"$KV.>", "ckpt.>", "ev.>", "site.>"}
 
 // MirrorReportSubject is where the mirror called name sends its reports
 // (mirror.checked, log.checkpoint_inconsistent) for the hub to append to its
@@ -95,9 +96,10 @@ func applyMirror(opts *server.Options, cfg Config) error {
 		// nats-server applies no permissions to leaf users listed in
 		// LeafNode.Users, so the hub authenticates every connection itself
 		// (mirrorAuth) and gives each mirror only the subjects it needs.
-		auth := &mirrorAuth{token: opts.Authorization, mirrors: map[string]string{}}
+		auth := &mirrorAuth{token: opts.Authorization, mirrors: map[string]string{}, sites: map[string]bool{}}
 		for _, m := range l.Mirrors {
 			auth.mirrors[m.Name] = m.PasswordHash
+			auth.sites[m.Name] = m.Site
 		}
 		opts.Authorization = ""
 		opts.CustomClientAuthentication = auth

@@ -14,6 +14,7 @@ import (
 type mirrorAuth struct {
 	token   string
 	mirrors map[string]string // name -> bcrypt hash of the password
+	sites   map[string]bool   // mirrors that are polling-place sites
 }
 
 // Check implements server.Authentication.
@@ -33,6 +34,11 @@ func (a *mirrorAuth) Check(c server.ClientAuthentication) bool {
 			return false
 		}
 		p := mirrorPermissions(o.Username)
+		if a.sites[o.Username] {
+			// A site also sends its appends and offline entries, which
+			// the hub checks before anything reaches its log.
+			p.Publish.Allow = append(p.Publish.Allow, SiteAppendSubject(o.Username), SiteMergeSubject(o.Username))
+		}
 		// The hub tells the mirror's server its permissions (INFO), so
 		// that the mirror never sends what the hub would refuse.
 		o.Export, o.Import = p.Publish, p.Subscribe

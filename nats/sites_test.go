@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/vigil-elections/vigil/internal/testutil"
 )
 
 // The mechanics that offline polling-place sites rest on (see
@@ -24,65 +23,6 @@ import (
 // site mirrors the hub's; a site cut off from the hub keeps claiming check-ins
 // in its own log; on reconnect the hub's mirror catches up and re-claiming
 // each site check-in on the hub finds every cross-site duplicate.
-
-// cutProxy forwards TCP to target until Cut, and again after Restore.
-type cutProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cut    bool
-	conns  []net.Conn
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.Cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.cut {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *cutProxy) Restore() {
-	p.mu.Lock()
-	p.cut = false
-	p.mu.Unlock()
-}
 
 func runServer(t *testing.T, o *server.Options) *server.Server {
 	t.Helper()
@@ -121,8 +61,8 @@ func TestSiteCutOffKeepsClaimingAndConflictsAreFoundOnReconnect(t *testing.T) {
 	lp := freePort(t)
 	hub := runServer(t, &server.Options{ServerName: "hub", JetStreamDomain: "hub",
 		LeafNode: server.LeafNodeOpts{Host: "127.0.0.1", Port: lp, NoAdvertise: true}})
-	proxy := newCutProxy(t, fmt.Sprintf("127.0.0.1:%d", lp))
-	u, _ := url.Parse("nats-leaf://" + proxy.ln.Addr().String())
+	proxy := testutil.NewCutProxy(t, fmt.Sprintf("127.0.0.1:%d", lp))
+	u, _ := url.Parse("nats-leaf://" + proxy.Addr())
 	site := runServer(t, &server.Options{ServerName: "site-p01", JetStreamDomain: "site-p01",
 		LeafNode: server.LeafNodeOpts{ReconnectInterval: 100 * time.Millisecond,
 			Remotes: []*server.RemoteLeafOpts{{URLs: []*url.URL{u}}}}})

@@ -54,6 +54,9 @@ type MirrorCredential struct {
 	Password string `json:"password"`
 	HubCert  string `json:"hub_cert,omitempty"`
 	HubKey   string `json:"hub_key"`
+	// Place is set for a polling-place site (`vigil site allow`): the
+	// place's scope, county/C/place/P. A site also writes (node/site.go).
+	Place vigil.Scope `json:"place,omitempty"`
 }
 
 type hubMirrors struct {
@@ -64,9 +67,10 @@ type hubMirrors struct {
 }
 
 type hubMirror struct {
-	Name         string    `json:"name"`
-	PasswordHash string    `json:"password_hash"`
-	Issued       time.Time `json:"issued"`
+	Name         string      `json:"name"`
+	PasswordHash string      `json:"password_hash"`
+	Issued       time.Time   `json:"issued"`
+	Place        vigil.Scope `json:"place,omitempty"` // a polling-place site
 }
 
 // mirrorConfig is DIR/mirror.json on a mirror.
@@ -77,6 +81,8 @@ type mirrorConfig struct {
 	CAFile   string    `json:"ca_file,omitempty"`
 	HubKey   string    `json:"hub_key"`
 	Created  time.Time `json:"created"`
+	// Place is set on a polling-place site (node/site.go).
+	Place vigil.Scope `json:"place,omitempty"`
 }
 
 // AllowMirrorOptions configure AllowMirror.
@@ -88,6 +94,8 @@ type AllowMirrorOptions struct {
 	// empty makes (once) a self-signed one that the credential pins.
 	CertFile, KeyFile string
 	Now               func() time.Time
+	// Place makes the credential a polling-place site's (AllowSite).
+	Place vigil.Scope
 }
 
 // AllowMirror admits a mirror on a hub and returns its credential. Issuing
@@ -128,7 +136,7 @@ func AllowMirror(o AllowMirrorOptions) (MirrorCredential, error) {
 	if hm.Listen == "" {
 		return MirrorCredential{}, vigil.FieldError(op, "listen", "say where mirrors reach this hub (HOST:PORT, e.g. 0.0.0.0:7422)")
 	}
-	cred := MirrorCredential{Name: o.Name, Password: randomSecret(), HubKey: keys.VerifierKey}
+	cred := MirrorCredential{Name: o.Name, Password: randomSecret(), HubKey: keys.VerifierKey, Place: o.Place}
 	switch {
 	case o.CertFile != "" || o.KeyFile != "":
 		if o.CertFile == "" || o.KeyFile == "" {
@@ -165,7 +173,7 @@ func AllowMirror(o AllowMirrorOptions) (MirrorCredential, error) {
 	if err != nil {
 		return MirrorCredential{}, vigil.Wrap(op, vigil.Other, err)
 	}
-	entry := hubMirror{Name: o.Name, PasswordHash: string(hash), Issued: o.Now().UTC()}
+	entry := hubMirror{Name: o.Name, PasswordHash: string(hash), Issued: o.Now().UTC(), Place: o.Place}
 	replaced := false
 	for i := range hm.Mirrors {
 		if hm.Mirrors[i].Name == o.Name {
@@ -295,7 +303,8 @@ func InitMirror(ctx context.Context, o MirrorInitOptions) (m Meta, err error) {
 	if err != nil {
 		return Meta{}, err
 	}
-	mc := mirrorConfig{Hub: o.Hub, Name: cred.Name, Password: cred.Password, HubKey: cred.HubKey, Created: o.Now().UTC()}
+	mc := mirrorConfig{Hub: o.Hub, Name: cred.Name, Password: cred.Password, HubKey: cred.HubKey, Created: o.Now().UTC(),
+		Place: cred.Place}
 	switch {
 	case cred.HubCert != "":
 		if err := os.WriteFile(hubCAPath(o.Dir), []byte(cred.HubCert), 0o600); err != nil {
@@ -375,7 +384,16 @@ func (n *Node) openMirror(o Options) error {
 		n.mirror = nil
 		return err
 	}
+	if site := n.mirror.Place != ""; n.Owner && !o.Inspect && o.Mirror && site != o.Site {
+		if site {
+			return vigil.Errorf(vigil.Conflict, op, "%s is the polling-place site %s: run it with `vigil site --data %s`", n.Dir, n.mirror.Name, n.Dir)
+		}
+		return vigil.Errorf(vigil.Conflict, op, "%s is a mirror of %s, not a polling-place site: run it with `vigil mirror --data %s`", n.Dir, n.mirror.Hub, n.Dir)
+	}
 	if n.Owner && !o.Inspect && !o.Mirror {
+		if n.mirror.Place != "" {
+			return vigil.Errorf(vigil.Conflict, op, "%s is the polling-place site %s: run it with `vigil site --data %s`", n.Dir, n.mirror.Name, n.Dir)
+		}
 		return vigil.Errorf(vigil.Conflict, op,
 			"%s is a mirror of %s: run it with `vigil mirror --data %s`, or make it the primary with `vigil mirror promote --data %s`",
 			n.Dir, n.mirror.Hub, n.Dir, n.Dir)
@@ -419,7 +437,7 @@ func (n *Node) natsMirrorConfig(cfg *vnats.Config, o Options) error {
 	}
 	l := &vnats.MirrorListener{Host: host, Port: p, CertFile: hm.CertFile, KeyFile: hm.KeyFile}
 	for _, m := range hm.Mirrors {
-		l.Mirrors = append(l.Mirrors, vnats.MirrorAccount{Name: m.Name, PasswordHash: m.PasswordHash})
+		l.Mirrors = append(l.Mirrors, vnats.MirrorAccount{Name: m.Name, PasswordHash: m.PasswordHash, Site: m.Place != ""})
 	}
 	cfg.MirrorListener = l
 	return nil

@@ -46,6 +46,10 @@ type Options struct {
 	// Mirror runs a mirror's directory: the embedded server links to the
 	// hub and mirrors its streams (node/mirror.go).
 	Mirror bool
+	// Site (with Mirror) runs a polling-place site's directory: a mirror
+	// that also writes, through the hub or, cut off, in its own log
+	// (node/site.go).
+	Site bool
 }
 
 // Node is an open data directory.
@@ -83,6 +87,8 @@ type Node struct {
 	lastCkp int64
 
 	mirror     *mirrorConfig // an unpromoted mirror (node/mirror.go)
+	site       *siteLink     // a running polling-place site (node/site.go)
+	siteHub    *siteHub      // a hub serving polling-place sites (node/site_hub.go)
 	hubMirrors *hubMirrors   // a hub admitting mirrors
 }
 
@@ -177,6 +183,10 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 			n.Close()
 			return nil, err
 		}
+		if err := n.startSites(ctx, o); err != nil {
+			n.Close()
+			return nil, err
+		}
 	}
 	return n, nil
 }
@@ -268,6 +278,9 @@ func (n *Node) Origin() string { return n.Meta.NodeName }
 // Append stores events and waits until this node's projections include
 // them, so the caller reads its own writes. Errors: see nats.Log.Append.
 func (n *Node) Append(ctx context.Context, events []vigil.Event, o vigil.AppendOptions) (uint64, error) {
+	if n.site != nil {
+		return n.site.append(ctx, events, o)
+	}
 	if n.mirror != nil {
 		return 0, n.errReadOnly()
 	}

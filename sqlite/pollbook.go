@@ -111,11 +111,15 @@ type Pollbook struct {
 	// now. It is called after a lost claim, so that the winner's event can
 	// be read and shown. Nil: not waited for.
 	CatchUp func(ctx context.Context) error
+	// Site is set on a polling-place site: its own check-ins (site_claims,
+	// decision 0008) count besides the hub's, and a claim also names the
+	// voter's claim sequence in the site's log (used when cut off).
+	Site bool
 
 	// The hot queries of a check-in, prepared once (parsing them was a
 	// quarter of a check-in's CPU).
-	mu                                       sync.Mutex
-	stVoter, stCheckIn, stElections, stPaper *sql.Stmt
+	mu                                                    sync.Mutex
+	stVoter, stCheckIn, stElections, stPaper, stSiteClaim *sql.Stmt
 }
 
 const (
@@ -241,11 +245,11 @@ func (p *Pollbook) RecordMailBallot(ctx context.Context, a vigil.Actor, county s
 	}
 	ci := vigil.CheckIn{Voter: voter, Election: e.ID, County: county, Precinct: v.Precinct, BallotStyle: v.ballotStyle,
 		Method: vigil.MethodAbsentee}
-	return p.claim(ctx, a, ci, cur, nil, now)
+	return p.claim(ctx, a, ci, claimAt{hub: cur}, nil, now)
 }
 
 // claim appends the check-in as a claim over the voter's subject.
-func (p *Pollbook) claim(ctx context.Context, a vigil.Actor, ci vigil.CheckIn, cur uint64, expect *uint64, now time.Time) (vigil.CheckInRecord, error) {
+func (p *Pollbook) claim(ctx context.Context, a vigil.Actor, ci vigil.CheckIn, at claimAt, expect *uint64, now time.Time) (vigil.CheckInRecord, error) {
 	if err := ci.Validate(); err != nil {
 		return vigil.CheckInRecord{}, err
 	}
@@ -254,9 +258,13 @@ func (p *Pollbook) claim(ctx context.Context, a vigil.Actor, ci vigil.CheckIn, c
 		return vigil.CheckInRecord{}, err
 	}
 	if expect == nil {
-		expect = &cur
+		expect = &at.hub
 	}
-	seq, err := p.log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{ExpectSubjectSeq: expect})
+	o := vigil.AppendOptions{ExpectSubjectSeq: expect}
+	if p.Site {
+		o.ExpectSiteSeq = &at.site
+	}
+	seq, err := p.log.Append(ctx, []vigil.Event{ev}, o)
 	if err != nil {
 		return vigil.CheckInRecord{}, err
 	}
@@ -422,17 +430,21 @@ func mailVoted(record string, day string) bool {
 	return false
 }
 
+// claimAt is the voter's current claim sequences: in the hub's log and, on
+// a site, in the site's own.
+type claimAt struct{ hub, site uint64 }
+
 // facts reads what pollbook.Eligible decides on, and the voter's current
-// claim sequence.
-func (p *Pollbook) facts(ctx context.Context, site vigil.Scope, id vigil.VoterID, now time.Time) (pollbook.Facts, *pollVoter, uint64, error) {
+// claim sequences.
+func (p *Pollbook) facts(ctx context.Context, site vigil.Scope, id vigil.VoterID, now time.Time) (pollbook.Facts, *pollVoter, claimAt, error) {
 	f := pollbook.Facts{Site: site, Now: now, Loc: p.Loc}
 	var err error
 	if f.Election, f.Next, err = p.elections(ctx, now); err != nil {
-		return f, nil, 0, err
+		return f, nil, claimAt{}, err
 	}
 	v, err := p.voter(ctx, id)
 	if err != nil {
-		return f, nil, 0, err
+		return f, nil, claimAt{}, err
 	}
 	if v != nil {
 		if f.Election != nil {
@@ -442,17 +454,28 @@ func (p *Pollbook) facts(ctx context.Context, site vigil.Scope, id vigil.VoterID
 	}
 	prior, cur, err := p.checkInOf(ctx, id)
 	if err != nil {
-		return f, nil, 0, err
+		return f, nil, claimAt{}, err
+	}
+	at := claimAt{hub: cur}
+	if p.Site {
+		mine, seq, err := p.siteClaimOf(ctx, id)
+		if err != nil {
+			return f, nil, claimAt{}, err
+		}
+		at.site = seq
+		if prior == nil {
+			prior = mine // checked in here; the hub may not hold it yet
+		}
 	}
 	f.Prior = prior
 	mode, err := p.PaperMode(ctx, site)
 	if err != nil {
-		return f, nil, 0, err
+		return f, nil, claimAt{}, err
 	}
 	if mode.On {
 		f.Paper = "switched by " + mode.Actor + ": " + mode.Reason
 	}
-	return f, v, cur, nil
+	return f, v, at, nil
 }
 
 // elections returns the election open at now (the latest-starting one if
@@ -514,6 +537,9 @@ func (p *Pollbook) OpenElection(ctx context.Context) (open, next *vigil.Election
 // CheckInOf returns the voter's current check-in (nil if none, or undone).
 func (p *Pollbook) CheckInOf(ctx context.Context, id vigil.VoterID) (*vigil.CheckInRecord, error) {
 	rec, _, err := p.checkInOf(ctx, id)
+	if rec == nil && err == nil && p.Site {
+		rec, _, err = p.siteClaimOf(ctx, id) // checked in here; the hub may not hold it yet
+	}
 	return rec, err
 }
 

@@ -71,17 +71,12 @@ func (m *Main) initMirror(ctx context.Context, dir, hub, credFile, secretsFile, 
 		return vigil.Errorf(vigil.Invalid, op,
 			"%s is not a mirror yet: give --hub HOST:PORT, --credential FILE (from `vigil mirror allow` on the hub) and --secrets-key FILE (the hub's keyring/secrets.key)", dir)
 	}
-	b, err := os.ReadFile(credFile)
-	if err != nil {
-		return vigil.Errorf(vigil.Invalid, op, "cannot read the credential: %v", err)
-	}
-	var cred node.MirrorCredential
-	if err := json.Unmarshal(b, &cred); err != nil {
-		return vigil.Errorf(vigil.Invalid, op, "%s is not a mirror credential (JSON from `vigil mirror allow`)", credFile)
-	}
-	secrets, err := keyring.ReadSecretsKey(secretsFile)
+	cred, secrets, err := readMirrorCredential(op, credFile, secretsFile)
 	if err != nil {
 		return err
+	}
+	if cred.Place != "" {
+		return vigil.Errorf(vigil.Invalid, op, "%s is the credential of the polling-place site %s: run it with `vigil site`", credFile, cred.Name)
 	}
 	if _, err := node.InitMirror(ctx, node.MirrorInitOptions{Dir: dir, Hub: hub, Credential: cred, CAFile: caFile, SecretsKey: secrets}); err != nil {
 		return err
@@ -161,12 +156,8 @@ for the same name replaces its password.`,
 			if err != nil {
 				return err
 			}
-			b, _ := json.MarshalIndent(cred, "", "  ")
-			if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-				return vigil.Wrap("mirror allow", vigil.Unavailable, err)
-			}
-			if err := os.WriteFile(out, append(b, '\n'), 0o600); err != nil {
-				return vigil.Wrap("mirror allow", vigil.Unavailable, err)
+			if err := writeCredential("mirror allow", out, cred); err != nil {
+				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "mirror %s allowed; credential written to %s (a secret: carry it to the mirror site)\n"+
 				"restart `vigil serve --data %s` to open the mirror listener\n", name, out, dir)
@@ -302,4 +293,31 @@ func (m *Main) benchMirrorCmd() *cobra.Command {
 	c.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, "length of the load")
 	c.Flags().IntVar(&o.Concurrency, "concurrency", 64, "concurrent appenders on the primary")
 	return withAction(c, access.ActionBench)
+}
+
+// readMirrorCredential reads a credential from `vigil mirror allow` or
+// `vigil site allow` and the hub's secrets key.
+func readMirrorCredential(op, credFile, secretsFile string) (node.MirrorCredential, string, error) {
+	var cred node.MirrorCredential
+	b, err := os.ReadFile(credFile)
+	if err != nil {
+		return cred, "", vigil.Errorf(vigil.Invalid, op, "cannot read the credential: %v", err)
+	}
+	if err := json.Unmarshal(b, &cred); err != nil {
+		return cred, "", vigil.Errorf(vigil.Invalid, op, "%s is not a credential (JSON from `vigil mirror allow` or `vigil site allow`)", credFile)
+	}
+	secrets, err := keyring.ReadSecretsKey(secretsFile)
+	return cred, secrets, err
+}
+
+// writeCredential writes a credential readable by its owner only.
+func writeCredential(op, out string, cred node.MirrorCredential) error {
+	b, _ := json.MarshalIndent(cred, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	if err := os.WriteFile(out, append(b, '\n'), 0o600); err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	return nil
 }

@@ -1,0 +1,59 @@
+package node
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-elections/vigil"
+)
+
+// The hub takes from a site only the site's own events, of the kinds a
+// site writes, about its own place (decision 0008); anything else is
+// refused and recorded as site.entry_refused.
+func TestHubRefusesWhatASiteMayNotSend(t *testing.T) {
+	place := vigil.PlaceScope("ADAMS", "P03")
+	worker := vigil.Actor{Name: "pw", Role: vigil.RolePollWorker, Scope: place, Origin: "site-c"}
+	event := func(a vigil.Actor, typ vigil.EventType, payload any) vigil.Event {
+		ev, err := vigil.NewEvent(a, typ, "AD1", time.Now(), payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	checkIn := func(placeID, county string) vigil.CheckIn {
+		return vigil.CheckIn{Voter: "AD1", Election: "GEN", County: county, Place: placeID, Precinct: "PCT-9",
+			Method: vigil.MethodInPerson}
+	}
+	other := worker
+	other.Origin = "site-b"
+	elsewhere := worker
+	elsewhere.Scope = vigil.PlaceScope("ADAMS", "P01")
+	admin := vigil.Actor{Name: "root", Role: vigil.RoleOperator, Scope: vigil.ScopeState, Origin: "site-c"}
+	for _, c := range []struct {
+		name   string
+		ev     vigil.Event
+		refuse string
+	}{
+		{"its own check-in", event(worker, vigil.EventCheckInRecorded, checkIn("P03", "ADAMS")), ""},
+		{"its refusal record", event(worker, vigil.EventCheckInRefused, vigil.CheckInRefusal{Voter: "AD1", Site: "P03", Reason: "wrong_place"}), ""},
+		{"its paper switch", event(worker, vigil.EventSitePaperMode, vigil.SitePaperMode{Site: place, On: true, Reason: "power"}), ""},
+		{"a check-in at another place", event(worker, vigil.EventCheckInRecorded, checkIn("P01", "ADAMS")), "polling place P01"},
+		{"a check-in in another county", event(worker, vigil.EventCheckInRecorded, checkIn("P03", "BAKER")), "county BAKER"},
+		{"another site's event (replayed)", event(other, vigil.EventCheckInRecorded, checkIn("P03", "ADAMS")), `"site-b"`},
+		{"an actor of another place", event(elsewhere, vigil.EventCheckInRecorded, checkIn("P03", "ADAMS")), "outside this site"},
+		{"a role grant", event(admin, vigil.EventRoleGranted, vigil.Grant{Role: vigil.RoleStateAdmin, Scope: vigil.ScopeState}), "may not write role.granted"},
+		{"a voter change", event(worker, vigil.EventVoterChanged, map[string]string{"id": "AD1"}), "may not write voter.changed"},
+		{"a paper switch elsewhere", event(worker, vigil.EventSitePaperMode, vigil.SitePaperMode{Site: vigil.PlaceScope("ADAMS", "P01"), On: true}), "not this site's"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := checkSiteEvent("site-c", place, c.ev)
+			if c.refuse == "" && got != "" {
+				t.Fatalf("refused: %s", got)
+			}
+			if c.refuse != "" && !strings.Contains(got, c.refuse) {
+				t.Fatalf("got %q, want a refusal naming %q", got, c.refuse)
+			}
+		})
+	}
+}
