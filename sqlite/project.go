@@ -112,6 +112,13 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 	defer tx.Rollback()
 	var cursor uint64
 	atx := &Tx{Tx: tx, ctx: ctx, stmts: p.stmts}
+	// Take the write lock before reading: a transaction that reads, then
+	// writes after another connection committed (a polling-place site
+	// records its own check-ins, sqlite/site_claims.go) fails with
+	// SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out.
+	if _, err := atx.Exec(`UPDATE cursors SET seq = seq WHERE origin = ?`, p.origin); err != nil {
+		return 0, vigil.Wrap(op, vigil.Unavailable, err)
+	}
 	if err := atx.QueryRow(`SELECT seq FROM cursors WHERE origin = ?`, p.origin).Scan(&cursor); err != nil && err != sql.ErrNoRows {
 		return 0, vigil.Wrap(op, vigil.Unavailable, err)
 	}

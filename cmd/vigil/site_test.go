@@ -333,6 +333,15 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 				break
 			}
 		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				for _, s := range sites {
+					_, body, _ := s.pw.get(context.Background(), "/api/v1/site")
+					code, v, err := s.pw.get(context.Background(), "/api/v1/pollbook/checkins/"+probe+"?site=county/ADAMS/place/"+s.place)
+					t.Logf("%s after the failure: check-in %d %v %s; site %s", s.name, code, err, v, body)
+				}
+			}
+		})
 		waitFor(t, "site A to see a merged check-in", 10*time.Second, func() bool {
 			st, body, _ := a.pw.get(context.Background(), "/api/v1/pollbook/checkins/"+probe+"?site=county/ADAMS/place/P01")
 			return st == http.StatusOK && strings.Contains(string(body), "P03")
