@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -22,11 +23,15 @@ type Log struct {
 	stream jetstream.Stream
 	LogID  string
 
-	group  chan groupReq // group commit of unkeyed appends
-	stop   chan struct{}
-	life   context.Context // cancelled by Close: ends an in-flight publish
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	group   chan groupReq // group commit of unkeyed appends
+	claims  chan claimReq // atomic batches of claims (log_claims.go); nil: one publish each
+	noBatch atomic.Bool
+	batches atomic.Int64 // claim batches stored atomically
+	resent  atomic.Int64 // claim batches re-sent claim by claim
+	stop    chan struct{}
+	life    context.Context // cancelled by Close: ends an in-flight publish
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // OpenLog binds to the EVENTS stream, which must exist (see CheckStreams).
@@ -43,6 +48,7 @@ func OpenLog(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 	l.life, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.groupCommitter()
+	l.allowAtomic(ctx)
 	return l, nil
 }
 
@@ -101,7 +107,7 @@ func (l *Log) Append(ctx context.Context, events []vigil.Event, o vigil.AppendOp
 	if len(events) != 1 {
 		return 0, vigil.Errorf(vigil.Invalid, op, "a claim appends exactly one event")
 	}
-	return l.publish(ctx, Subject(events[0]), events, o.ExpectSubjectSeq)
+	return l.appendClaim(ctx, events[0], *o.ExpectSubjectSeq)
 }
 
 func (l *Log) publish(ctx context.Context, subject string, events []vigil.Event, expect *uint64) (uint64, error) {

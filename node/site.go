@@ -33,7 +33,7 @@ const siteHubTimeout = 2 * time.Second
 
 // siteMergeBatch is how many entries of the site's log one merge request
 // carries.
-const siteMergeBatch = 500
+const siteMergeBatch = 2000
 
 // siteOffline lists what a site may store while cut off: the check-in and
 // the records around it. Everything else (an undo, a device enrolment, a

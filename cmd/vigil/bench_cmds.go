@@ -19,6 +19,7 @@ func (m *Main) benchCmd() *cobra.Command {
 	c.AddCommand(m.benchBackupCmd())
 	c.AddCommand(m.benchTallyCmd())
 	c.AddCommand(m.benchMirrorCmd())
+	c.AddCommand(m.benchSitesCmd())
 	return c
 }
 

@@ -49,7 +49,7 @@ func (m *Main) benchCheckInCmd() *cobra.Command {
 	c.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, "how long check-ins are sustained")
 	c.Flags().IntVar(&o.Pollbooks, "pollbooks", 100, "simulated pollbooks (concurrent check-ins)")
 	c.Flags().IntVar(&o.Voters, "voters", 80_000, "voters in the synthetic county (bounds the check-ins)")
-	c.Flags().BoolVar(&o.BatchedClaims, "batched-claims", false, "also measure bare claims sent as JetStream atomic batches (an experiment)")
+	c.Flags().BoolVar(&o.BatchedClaims, "batched-claims", false, "also measure bare claims through the log, one publish each and in atomic batches")
 	c.Flags().DurationVar(&o.Anchor, "anchor", 3*time.Second, "how long the disk's sync rate is measured")
 	return withAction(c, access.ActionBench)
 }

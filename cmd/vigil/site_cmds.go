@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
+	"github.com/vigil-elections/vigil/bench"
 	vhttp "github.com/vigil-elections/vigil/http"
 	"github.com/vigil-elections/vigil/node"
 )
@@ -203,4 +204,41 @@ func (m *Main) siteStatusCmd() *cobra.Command {
 	dataFlag(c, &dir)
 	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
 	return withAction(c, access.ActionSiteRead)
+}
+
+func (m *Main) benchSitesCmd() *cobra.Command {
+	var o bench.SitesOptions
+	c := &cobra.Command{
+		Use:   "sites",
+		Short: "A hub and three polling-place sites: propagation across sites online, catch-up after a site was cut off",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if o.Dir == "" {
+				d, err := os.MkdirTemp("", "vigil-bench-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(d)
+				o.Dir = d
+			}
+			r, err := bench.RunSites(c.Context(), o, c.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			out := c.OutOrStdout()
+			fmt.Fprintf(out, "online: %d check-ins at 3 sites; propagation to the other sites p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 < 1000 ms)\n",
+				r.Online, ms(r.PropP50), ms(r.PropP99), ms(r.PropMx))
+			fmt.Fprintf(out, "offline: %d check-ins at the cut-off site, %.0f/s\n", r.OfflineMade, r.OfflinePerSec)
+			fmt.Fprintf(out, "propagation p99 ms %.1f; offline %d caught up in s %.2f; accepted twice %d; lost %d\n",
+				ms(r.PropP99), r.OfflineMade, r.CatchUp.Seconds(), r.AcceptedTwice, r.Lost)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Dir, "dir", "", "scratch directory (default: a new temporary one)")
+	c.Flags().IntVar(&o.Voters, "voters", 60000, "county size (the cut-off site's place needs --offline active voters)")
+	c.Flags().IntVar(&o.Rate, "rate", 100, "online check-ins per second over the three sites")
+	c.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, "length of the online phase")
+	c.Flags().IntVar(&o.Offline, "offline", 10000, "check-ins made at the cut-off site")
+	return withAction(c, access.ActionBench)
 }

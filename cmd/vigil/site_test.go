@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
 	"github.com/vigil-elections/vigil/demo"
+	"github.com/vigil-elections/vigil/internal/netcut"
 	"github.com/vigil-elections/vigil/internal/testutil"
 	"github.com/vigil-elections/vigil/node"
 )
@@ -28,7 +29,7 @@ import (
 
 type testSite struct {
 	name, place, dir, cred string
-	proxy                  *testutil.CutProxy
+	proxy                  *netcut.Proxy
 	proc                   *child
 	pw                     *apiClient
 }
