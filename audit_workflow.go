@@ -26,10 +26,11 @@ const (
 	AuditMinerva    AuditKind = "minerva"    // ballot polling, round by round
 	AuditComparison AuditKind = "comparison" // ballot comparison (super-simple / Kaplan-Markov)
 	AuditBatch      AuditKind = "batch"      // batch comparison (MACRO)
+	AuditHybrid     AuditKind = "hybrid"     // stratified (SUITE): comparison where batches have CVRs, polling where not
 )
 
 // AuditKinds lists the kinds, for messages and forms.
-var AuditKinds = []AuditKind{AuditBRAVO, AuditMinerva, AuditComparison, AuditBatch}
+var AuditKinds = []AuditKind{AuditBRAVO, AuditMinerva, AuditComparison, AuditBatch, AuditHybrid}
 
 // Polling reports whether the kind samples ballots with replacement and
 // reads votes without a CVR.
@@ -46,6 +47,7 @@ const (
 	EventAuditSignedOff    EventType = "audit.signed_off"    // payload AuditSignOff
 	EventAuditRoundClosed  EventType = "audit.round_closed"  // payload AuditRoundClose
 	EventAuditBatchCounted EventType = "audit.batch_counted" // payload AuditBatchCount (batch comparison)
+	EventAuditHandCounted  EventType = "audit.hand_counted"  // payload AuditHandCount (after escalation to a full hand count)
 )
 
 // AuditContest is one contest of an audit: targeted contests must meet the
@@ -63,6 +65,20 @@ type AuditSettings struct {
 	RiskLimit     int            `json:"risk_limit"` // percent, 1..20
 	Contests      []AuditContest `json:"contests"`
 	Jurisdictions []string       `json:"jurisdictions"` // county ids
+	// NoCVR holds, for hybrid audits only, each contest's reported result
+	// in the ballots without cast vote records (the manifest batches
+	// marked CVR: N), which the tabulation cannot know: one entry per
+	// audited contest.
+	NoCVR []AuditStratumTally `json:"no_cvr,omitempty"`
+}
+
+// AuditStratumTally is a contest's reported result in one stratum of a
+// hybrid audit: the stratum's ballots that hold the contest and each
+// choice's votes.
+type AuditStratumTally struct {
+	Contest ContestID        `json:"contest"`
+	Ballots int              `json:"ballots"`
+	Votes   map[ChoiceID]int `json:"votes"`
 }
 
 var auditIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -85,7 +101,7 @@ func (s AuditSettings) Validate() error {
 		known = known || s.Kind == k
 	}
 	if !known {
-		return FieldError(op, "kind", "unknown audit kind %q; use bravo, minerva, comparison or batch", s.Kind)
+		return FieldError(op, "kind", "unknown audit kind %q; use bravo, minerva, comparison, batch or hybrid", s.Kind)
 	}
 	if s.RiskLimit < 1 || s.RiskLimit > MaxRiskLimit {
 		return FieldError(op, "risk_limit", "the risk limit is a percentage from 1 to %d, not %d", MaxRiskLimit, s.RiskLimit)
@@ -108,8 +124,8 @@ func (s AuditSettings) Validate() error {
 	if !targeted {
 		return FieldError(op, "contests", "at least one contest must be targeted")
 	}
-	if s.Kind == AuditBatch && len(s.Contests) != 1 {
-		return FieldError(op, "contests", "a batch comparison audit samples batches by one contest's error bounds: audit one contest (create another audit for the next)")
+	if err := s.validateNoCVR(op, seen); err != nil {
+		return err
 	}
 	if len(s.Jurisdictions) == 0 {
 		return FieldError(op, "jurisdictions", "name at least one jurisdiction (county)")
@@ -123,6 +139,50 @@ func (s AuditSettings) Validate() error {
 			return FieldError(op, fmt.Sprintf("jurisdictions[%d]", i), "jurisdiction %q is listed twice", j)
 		}
 		js[j] = true
+	}
+	return nil
+}
+
+// validateNoCVR checks the no-CVR stratum's tallies: exactly one per
+// audited contest in a hybrid audit, none in any other kind.
+func (s AuditSettings) validateNoCVR(op string, contests map[ContestID]bool) error {
+	if s.Kind != AuditHybrid {
+		if len(s.NoCVR) > 0 {
+			return FieldError(op, "no_cvr", "only a hybrid audit takes reported results for ballots without CVRs")
+		}
+		return nil
+	}
+	got := map[ContestID]bool{}
+	for i, t := range s.NoCVR {
+		field := fmt.Sprintf("no_cvr[%d]", i)
+		if !contests[t.Contest] {
+			return FieldError(op, field+".contest", "contest %q is not audited here", t.Contest)
+		}
+		if got[t.Contest] {
+			return FieldError(op, field+".contest", "contest %q has two no-CVR tallies", t.Contest)
+		}
+		got[t.Contest] = true
+		if t.Ballots < 0 {
+			return FieldError(op, field+".ballots", "a ballot count cannot be negative")
+		}
+		total := 0
+		for ch, v := range t.Votes {
+			if ch == "" || v < 0 {
+				return FieldError(op, field+".votes", "votes need a choice and cannot be negative")
+			}
+			if v > t.Ballots {
+				return FieldError(op, field+".votes", "choice %q has %d votes on %d ballots", ch, v, t.Ballots)
+			}
+			total += v
+		}
+		if total > t.Ballots {
+			return FieldError(op, field+".votes", "%d votes on %d ballots of a vote-for-1 contest", total, t.Ballots)
+		}
+	}
+	for i, c := range s.Contests {
+		if !got[c.ID] {
+			return FieldError(op, fmt.Sprintf("contests[%d]", i), "a hybrid audit needs contest %q's reported result in the ballots without CVRs (no_cvr)", c.ID)
+		}
 	}
 	return nil
 }
@@ -231,6 +291,9 @@ type AuditManifestBatch struct {
 	Tabulator    string `json:"tabulator"`
 	Batch        string `json:"batch"`
 	Ballots      int    `json:"ballots"`
+	// NoCVR marks a batch whose ballots have no cast vote records (the
+	// manifest's "CVR: N"); a hybrid audit samples it by ballot polling.
+	NoCVR bool `json:"no_cvr,omitempty"`
 }
 
 // AuditReportedChoice is one choice's reported votes.
@@ -249,17 +312,25 @@ type AuditReportedContest struct {
 	Winners  int                   `json:"winners"`
 	Ballots  int                   `json:"ballots"`
 	Choices  []AuditReportedChoice `json:"choices"`
+	// CVR and NoCVR (hybrid audits) split Ballots and the choices' votes
+	// between the ballots with CVRs (counted from the CVRs) and those
+	// without (as the audit's settings report them).
+	CVR   *AuditStratumTally `json:"cvr,omitempty"`
+	NoCVR *AuditStratumTally `json:"no_cvr,omitempty"`
 }
 
 // AuditRound is the payload of audit.round_started: the round's size and
 // draws. The first round also freezes the manifest and the reported
 // results that every later round uses.
 type AuditRound struct {
-	Audit    AuditID                `json:"audit"`
-	Round    int                    `json:"round"`
-	Size     int                    `json:"size"`
-	Manifest []AuditManifestBatch   `json:"manifest,omitempty"` // round 1 only
-	Reported []AuditReportedContest `json:"reported,omitempty"` // round 1 only
+	Audit AuditID `json:"audit"`
+	Round int     `json:"round"`
+	Size  int     `json:"size"`
+	// CVRSize and NoCVRSize split Size between the strata (hybrid).
+	CVRSize   int                    `json:"cvr_size,omitempty"`
+	NoCVRSize int                    `json:"no_cvr_size,omitempty"`
+	Manifest  []AuditManifestBatch   `json:"manifest,omitempty"` // round 1 only
+	Reported  []AuditReportedContest `json:"reported,omitempty"` // round 1 only
 	// Batches holds, for batch comparison, the reported tally of the
 	// audited contest in every manifest batch (round 1 only).
 	Batches []AuditBatchTally `json:"batches,omitempty"`
@@ -321,8 +392,13 @@ type AuditContestResult struct {
 	O2 int `json:"o2,omitempty"`
 	U1 int `json:"u1,omitempty"`
 	U2 int `json:"u2,omitempty"`
-	// Votes found on the sampled ballots so far, by choice (polling).
+	// Votes found on the sampled ballots so far, by choice (polling; in
+	// hybrid audits, the ballots of the no-CVR stratum).
 	Votes map[ChoiceID]int `json:"votes,omitempty"`
+	// CVRSampled and NoCVRSampled (hybrid) are the ballots drawn so far
+	// in each stratum.
+	CVRSampled   int `json:"cvr_sampled,omitempty"`
+	NoCVRSampled int `json:"no_cvr_sampled,omitempty"`
 }
 
 // Audit statuses after a round closes.
@@ -339,16 +415,22 @@ type AuditRoundClose struct {
 	Results  []AuditContestResult `json:"results"`
 	Status   string               `json:"status"`
 	NextSize int                  `json:"next_size,omitempty"` // when in progress
+	// NextCVR and NextNoCVR split NextSize between the strata (hybrid).
+	NextCVR   int `json:"next_cvr,omitempty"`
+	NextNoCVR int `json:"next_no_cvr,omitempty"`
 }
 
-// AuditBatchTally is one batch's votes in the audited contest of a batch
+// AuditBatchTally is one batch's votes in one audited contest of a batch
 // comparison audit: reported (from the CVRs) or counted by hand.
 type AuditBatchTally struct {
-	Jurisdiction string           `json:"jurisdiction"`
-	Tabulator    string           `json:"tabulator"`
-	Batch        string           `json:"batch"`
-	Ballots      int              `json:"ballots"` // ballots in the batch that hold the contest
-	Votes        map[ChoiceID]int `json:"votes"`
+	Jurisdiction string `json:"jurisdiction"`
+	Tabulator    string `json:"tabulator"`
+	Batch        string `json:"batch"`
+	// Contest is the contest counted; empty in audits of one contest
+	// recorded before audits of several (it is then that contest).
+	Contest ContestID        `json:"contest,omitempty"`
+	Ballots int              `json:"ballots"` // ballots in the batch that hold the contest
+	Votes   map[ChoiceID]int `json:"votes"`
 }
 
 // BatchKey is the batch's name in the manifest: jurisdiction/tabulator/batch.
@@ -364,4 +446,25 @@ type AuditBatchCount struct {
 	Round int     `json:"round"`
 	Board string  `json:"board"`
 	AuditBatchTally
+}
+
+// Outcomes of a contest's full hand count against its reported outcome.
+const (
+	HandCountConfirmed  = "confirmed"  // the hand count elects the reported winners
+	HandCountOverturned = "overturned" // the hand count elects someone else: its outcome stands
+	HandCountTied       = "tied"       // the hand count ties for the last seat: the tie is broken as the law says
+)
+
+// AuditHandCount is the payload of audit.hand_counted: the tally of a
+// contest's full hand count, recorded once the audit has escalated to a
+// full hand count. The hand count's outcome is the contest's outcome.
+type AuditHandCount struct {
+	Audit   AuditID          `json:"audit"`
+	Contest ContestID        `json:"contest"`
+	Ballots int              `json:"ballots"` // ballots counted that hold the contest
+	Votes   map[ChoiceID]int `json:"votes"`
+	// Winners and Outcome are computed when the count is recorded, from
+	// the votes and the reported result, and stored with it.
+	Winners []ChoiceID `json:"winners"`
+	Outcome string     `json:"outcome"` // HandCountConfirmed, HandCountOverturned or HandCountTied
 }

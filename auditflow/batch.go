@@ -13,7 +13,10 @@ import (
 
 // Batch comparison (MACRO): whole batches are drawn with probability
 // proportional to their error bound u_p (PPEB) and counted by hand, and
-// each count is compared with the batch's reported tally.
+// each count is compared with the batch's reported tally. With several
+// contests, u_p is the largest over them (rla.MACROMulti) and one sample
+// serves them all; the boards count every audited contest in each drawn
+// batch.
 //
 // The PPEB draw is vigil's own, reproducible from the bundle alone: draw
 // k (1, 2, … across rounds) takes the first 8 bytes of
@@ -31,11 +34,48 @@ func rlaBatch(t vigil.AuditBatchTally) rla.BatchResult {
 	return b
 }
 
-// sortedBatches returns the tallies in batch-key order.
+// sortedBatches returns the tallies in batch-key order, a batch's
+// contests in the reported order.
 func sortedBatches(batches []vigil.AuditBatchTally) []vigil.AuditBatchTally {
 	out := append([]vigil.AuditBatchTally(nil), batches...)
-	sort.Slice(out, func(i, j int) bool { return out[i].BatchKey() < out[j].BatchKey() })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].BatchKey() < out[j].BatchKey() })
 	return out
+}
+
+// TallyContest is the contest a tally counts: its own, or the audit's only
+// contest for tallies recorded before audits of several contests.
+func TallyContest(reported []vigil.AuditReportedContest, t vigil.AuditBatchTally) vigil.ContestID {
+	if t.Contest == "" && len(reported) == 1 {
+		return reported[0].ID
+	}
+	return t.Contest
+}
+
+// CountKey names a hand count in Round.Counts: batch key and contest.
+func CountKey(batchKey string, contest vigil.ContestID) string {
+	return batchKey + "#" + string(contest)
+}
+
+// multiBatches groups the reported tallies by batch, in batch-key order,
+// as rla.MACROMulti takes them.
+func multiBatches(reported []vigil.AuditReportedContest, batches []vigil.AuditBatchTally) []rla.MultiBatch {
+	var out []rla.MultiBatch
+	for _, t := range sortedBatches(batches) {
+		if n := len(out); n == 0 || out[n-1].Batch != t.BatchKey() {
+			out = append(out, rla.MultiBatch{Batch: t.BatchKey(), Results: map[string]rla.BatchResult{}})
+		}
+		out[len(out)-1].Results[string(TallyContest(reported, t))] = rlaBatch(t)
+	}
+	return out
+}
+
+func rlaContests(reported []vigil.AuditReportedContest) ([]rla.Contest, []bool) {
+	cs := make([]rla.Contest, len(reported))
+	targeted := make([]bool, len(reported))
+	for i, c := range reported {
+		cs[i], targeted[i] = rlaContest(c, 0), c.Targeted
+	}
+	return cs, targeted
 }
 
 // ppebUniform is draw k's number in [0, 1).
@@ -45,27 +85,34 @@ func ppebUniform(seed string, k int) float64 {
 }
 
 // DrawBatches returns draws prev+1 .. prev+size of a batch comparison
-// audit of contest c, each batch assigned to a board of its jurisdiction.
-// Errors: Invalid (no batch can hold an error), Conflict (no board).
-func DrawBatches(seed string, m []vigil.AuditManifestBatch, batches []vigil.AuditBatchTally, c vigil.AuditReportedContest, boards []vigil.AuditBoard, prev, size int) ([]vigil.AuditDraw, error) {
+// audit of the contests, each batch assigned to a board of its
+// jurisdiction. Errors: Invalid (no batch can hold an error), Conflict (a
+// tie, no board).
+func DrawBatches(seed string, m []vigil.AuditManifestBatch, batches []vigil.AuditBatchTally, contests []vigil.AuditReportedContest, boards []vigil.AuditBoard, prev, size int) ([]vigil.AuditDraw, error) {
 	const op = "audit.draw"
 	if size < 1 {
 		return nil, vigil.FieldError(op, "size", "a round draws at least one batch")
 	}
-	contest := rlaContest(c, 0)
-	list := sortedBatches(batches)
+	cs, _ := rlaContests(contests)
+	list := multiBatches(contests, batches)
 	cum := make([]float64, len(list))
 	u := 0.0
 	for i, b := range list {
-		up := rla.MACROMaxError(contest, rlaBatch(b))
+		up := rla.MACROMultiMaxError(cs, b)
 		if up > 1e300 {
-			return nil, vigil.Errorf(vigil.Conflict, op, "contest %s is tied: count every batch by hand", c.ID)
+			return nil, vigil.Errorf(vigil.Conflict, op, "a contest is tied: count every batch by hand")
 		}
 		u += up
 		cum[i] = u
 	}
 	if u == 0 {
-		return nil, vigil.Errorf(vigil.Invalid, op, "no batch holds contest %s", c.ID)
+		return nil, vigil.Errorf(vigil.Invalid, op, "no batch holds an audited contest")
+	}
+	first := map[string]vigil.AuditBatchTally{}
+	for _, t := range batches {
+		if _, ok := first[t.BatchKey()]; !ok {
+			first[t.BatchKey()] = t
+		}
 	}
 	containers := map[string]string{}
 	for _, b := range m {
@@ -80,7 +127,7 @@ func DrawBatches(seed string, m []vigil.AuditManifestBatch, batches []vigil.Audi
 		if i == len(cum) {
 			i = len(cum) - 1
 		}
-		b := list[i]
+		b := first[list[i].Batch]
 		times[b.BatchKey()]++
 		if k <= prev {
 			continue
@@ -96,15 +143,27 @@ func DrawBatches(seed string, m []vigil.AuditManifestBatch, batches []vigil.Audi
 	return out, nil
 }
 
-// Count returns the hand count of a batch drawn in round: the one entered
-// in that round or, for a batch drawn again, in the latest earlier round.
-func (r *Record) Count(round int, batchKey string) (vigil.AuditBatchCount, bool) {
+// Count returns the hand count of contest in a batch drawn in round: the
+// one entered in that round or, for a batch drawn again, in the latest
+// earlier round.
+func (r *Record) Count(round int, batchKey string, contest vigil.ContestID) (vigil.AuditBatchCount, bool) {
 	for i := min(round, len(r.Rounds)) - 1; i >= 0; i-- {
-		if c, ok := r.Rounds[i].Counts[batchKey]; ok {
+		if c, ok := r.Rounds[i].Counts[CountKey(batchKey, contest)]; ok {
 			return c, true
 		}
 	}
 	return vigil.AuditBatchCount{}, false
+}
+
+// BatchCounted reports whether every audited contest of a batch drawn in
+// round has its hand count.
+func (r *Record) BatchCounted(round int, batchKey string) bool {
+	for _, c := range r.Reported {
+		if _, ok := r.Count(round, batchKey, c.ID); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckCount validates a board's hand count of a batch against the
@@ -139,7 +198,7 @@ func (r *Record) missingCounts(round int) []vigil.AuditDraw {
 	var out []vigil.AuditDraw
 	seen := map[string]bool{}
 	for _, d := range r.Rounds[round-1].Draws {
-		if _, ok := r.Count(round, d.BatchKey()); !ok && !seen[d.BatchKey()] {
+		if !r.BatchCounted(round, d.BatchKey()) && !seen[d.BatchKey()] {
 			seen[d.BatchKey()] = true
 			out = append(out, d)
 		}
@@ -147,51 +206,52 @@ func (r *Record) missingCounts(round int) []vigil.AuditDraw {
 	return out
 }
 
-// withContest counts the batches that hold the contest.
-func withContest(batches []vigil.AuditBatchTally) int {
-	n := 0
-	for _, b := range batches {
+// withContest counts the batches that hold an audited contest.
+func withContest(r *Record) int {
+	held := map[string]bool{}
+	for _, b := range r.Batches {
 		if b.Ballots > 0 {
-			n++
+			held[b.BatchKey()] = true
 		}
 	}
-	return n
+	return len(held)
 }
 
 func measureBatch(r *Record, rounds []Round, out *vigil.AuditRoundClose) (int, error) {
-	if len(r.Reported) != 1 {
-		return 0, vigil.Errorf(vigil.Invalid, "audit.measure", "a batch comparison audit measures one contest, not %d", len(r.Reported))
-	}
-	rc := r.Reported[0]
-	c := rlaContest(rc, 0)
-	var reported []rla.BatchResult
-	for _, b := range sortedBatches(r.Batches) {
-		reported = append(reported, rlaBatch(b))
-	}
-	var draws []rla.BatchResult
-	counted := map[string]rla.BatchResult{}
+	cs, targeted := rlaContests(r.Reported)
+	reported := multiBatches(r.Reported, r.Batches)
+	var draws []rla.MultiBatch
+	counted := map[string]rla.MultiBatch{}
 	for _, rd := range rounds {
 		for _, d := range rd.Draws {
-			cnt, _ := r.Count(rd.Round, d.BatchKey())
-			b := rlaBatch(cnt.AuditBatchTally)
-			b.Batch = d.BatchKey()
+			b := rla.MultiBatch{Batch: d.BatchKey(), Results: map[string]rla.BatchResult{}}
+			for _, c := range r.Reported {
+				cnt, _ := r.Count(rd.Round, d.BatchKey(), c.ID)
+				res := rlaBatch(cnt.AuditBatchTally)
+				res.Batch = d.BatchKey()
+				b.Results[string(c.ID)] = res
+			}
 			draws = append(draws, b)
 			counted[b.Batch] = b
 		}
 	}
-	p, ok, err := rla.MACRO(c, r.Alpha(), reported, draws)
+	risks, ok, err := rla.MACROMulti(cs, r.Alpha(), reported, draws)
 	if err != nil {
-		return 0, vigil.Errorf(vigil.Invalid, "audit.measure", "contest %s cannot be audited: %v", rc.ID, err)
+		return 0, vigil.Errorf(vigil.Invalid, "audit.measure", "the contests cannot be audited: %v", err)
 	}
-	out.Results = append(out.Results, vigil.AuditContestResult{Contest: rc.ID, Targeted: rc.Targeted, Risk: p, Confirmed: ok})
-	if ok {
+	done := true
+	for i, rc := range r.Reported {
+		out.Results = append(out.Results, vigil.AuditContestResult{Contest: rc.ID, Targeted: rc.Targeted, Risk: risks[i], Confirmed: ok[i]})
+		done = done && (ok[i] || !rc.Targeted)
+	}
+	if done {
 		return 0, nil
 	}
-	n, err := rla.MACROSampleSize(c, r.Alpha(), reported, counted)
+	n, err := rla.MACROMultiSampleSize(cs, targeted, r.Alpha(), reported, counted)
 	if err != nil {
-		return 0, vigil.Errorf(vigil.Invalid, "audit.size", "contest %s: cannot size the next round: %v", rc.ID, err)
+		return 0, vigil.Errorf(vigil.Invalid, "audit.size", "cannot size the next round: %v", err)
 	}
-	if n >= withContest(r.Batches) {
+	if n >= withContest(r) {
 		return 0, nil // a full hand count
 	}
 	return max(n-len(draws), 1), nil
@@ -199,19 +259,13 @@ func measureBatch(r *Record, rounds []Round, out *vigil.AuditRoundClose) (int, e
 
 // firstBatchSize is round 1's number of batch draws.
 func firstBatchSize(r *Record) (int, error) {
-	if len(r.Reported) != 1 {
-		return 0, vigil.FieldError("audit.size", "contests", "a batch comparison audit measures one contest")
-	}
-	var reported []rla.BatchResult
-	for _, b := range r.Batches {
-		reported = append(reported, rlaBatch(b))
-	}
-	n, err := rla.MACROSampleSize(rlaContest(r.Reported[0], 0), r.Alpha(), reported, nil)
+	cs, targeted := rlaContests(r.Reported)
+	n, err := rla.MACROMultiSampleSize(cs, targeted, r.Alpha(), multiBatches(r.Reported, r.Batches), nil)
 	if err != nil {
-		return 0, vigil.Errorf(vigil.Invalid, "audit.size", "contest %s cannot be audited: %v", r.Reported[0].ID, err)
+		return 0, vigil.Errorf(vigil.Invalid, "audit.size", "the contests cannot be audited: %v", err)
 	}
-	if all := withContest(r.Batches); n >= all {
-		return 0, vigil.Errorf(vigil.Conflict, "audit.size", "the contest is too close to audit by sampling: count all %d batches by hand", all)
+	if all := withContest(r); n >= all {
+		return 0, vigil.Errorf(vigil.Conflict, "audit.size", "the contests are too close to audit by sampling: count all %d batches by hand", all)
 	}
 	return max(n, 1), nil
 }

@@ -73,7 +73,7 @@ func TestBundleVerifies(t *testing.T) {
 		{"a reading for a ballot never drawn", "interpretations.csv", "\n1,J", "\n1,J9", "interpretations.csv"},
 		{"fewer overstatements", "audit.json", `"o2": 3`, `"o2": 1`, "audit.json"},
 		{"a confirmed contest", "audit.json", `"confirmed": false`, `"confirmed": true`, "audit.json"},
-		{"a batch with more ballots", "manifest.csv", ",40\n", ",41\n", "sample.csv"},
+		{"a batch with more ballots", "manifest.csv", ",40,Y\n", ",41,Y\n", "sample.csv"},
 		{"a board swapped", "sample.csv", ",A\n", ",B\n", "sample.csv"},
 	}
 	for _, tt := range tamper {

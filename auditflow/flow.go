@@ -31,18 +31,23 @@ type Record struct {
 	Reported []vigil.AuditReportedContest // frozen by round 1
 	Batches  []vigil.AuditBatchTally      // batch comparison: reported batch tallies, frozen by round 1
 	Rounds   []Round
+	// HandCounts are the contests' full hand counts, recorded after the
+	// audit escalated to a full hand count, in log order.
+	HandCounts []vigil.AuditHandCount
 }
 
 // Round is one round: its draws, the CVRs of the drawn ballots
 // (comparison), the boards' readings and, once closed, its result.
 type Round struct {
-	Round    int
-	Size     int
-	Draws    []vigil.AuditDraw
-	CVRs     map[string]map[vigil.ContestID][]vigil.ChoiceID
-	Readings map[string]vigil.AuditInterpretation // by ballot key
-	Counts   map[string]vigil.AuditBatchCount     // batch comparison: hand counts by batch key
-	Close    *vigil.AuditRoundClose
+	Round int
+	Size  int
+	// CVRSize and NoCVRSize split Size between the strata (hybrid).
+	CVRSize, NoCVRSize int
+	Draws              []vigil.AuditDraw
+	CVRs               map[string]map[vigil.ContestID][]vigil.ChoiceID
+	Readings           map[string]vigil.AuditInterpretation // by ballot key
+	Counts             map[string]vigil.AuditBatchCount     // batch comparison: hand counts by batch key
+	Close              *vigil.AuditRoundClose
 }
 
 // Alpha is the risk limit as a fraction.
@@ -308,6 +313,8 @@ func Measure(r *Record, round int) (vigil.AuditRoundClose, error) {
 		next, err = measureComparison(r, rounds, &out)
 	case batch:
 		next, err = measureBatch(r, rounds, &out)
+	case r.Settings.Kind == vigil.AuditHybrid:
+		next, err = measureHybrid(r, rounds, &out)
 	default:
 		return out, vigil.FieldError(op, "kind", "%s audits are not supported by the workflow", r.Settings.Kind)
 	}
@@ -329,6 +336,9 @@ func Measure(r *Record, round int) (vigil.AuditRoundClose, error) {
 		out.Status = vigil.AuditFullHandCount
 	default:
 		out.Status, out.NextSize = vigil.AuditInProgress, next
+	}
+	if out.Status != vigil.AuditInProgress {
+		out.NextCVR, out.NextNoCVR = 0, 0
 	}
 	return out, nil
 }
@@ -525,6 +535,9 @@ func FirstRoundSize(r *Record) (int, error) {
 		}
 	case r.Settings.Kind == vigil.AuditBatch:
 		return firstBatchSize(r)
+	case r.Settings.Kind == vigil.AuditHybrid:
+		cvr, noCVR, err := FirstHybridSizes(r)
+		return cvr + noCVR, err
 	default:
 		return 0, vigil.FieldError("audit.size", "kind", "%s audits are not supported by the workflow", r.Settings.Kind)
 	}

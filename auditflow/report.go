@@ -47,6 +47,11 @@ func reportSections(r *Record) []reportSection {
 		{"jurisdictions", strings.Join(r.Settings.Jurisdictions, "; ")}, {"random seed", r.Seed},
 		{"ballots in manifest", strconv.Itoa(r.TotalBallots())}, {"status", status},
 	}})
+	if r.Settings.Kind == vigil.AuditHybrid {
+		cb, nb := StratumBallots(r.Manifest)
+		out[len(out)-1].Rows = append(out[len(out)-1].Rows, []string{"ballots with CVRs (comparison stratum)", strconv.Itoa(cb)},
+			[]string{"ballots without CVRs (polling stratum)", strconv.Itoa(nb)})
+	}
 	var boards [][]string
 	for _, b := range r.Boards {
 		boards = append(boards, []string{b.Board, b.Jurisdiction, strings.Join(b.Members, "; ")})
@@ -59,6 +64,23 @@ func reportSections(r *Record) []reportSection {
 		}
 	}
 	out = append(out, reportSection{"Reported results", []string{"contest", "targeted", "winners", "ballots", "choice", "votes"}, reported})
+	if r.Settings.Kind == vigil.AuditHybrid {
+		var strata [][]string
+		for _, c := range r.Reported {
+			for _, s := range []struct {
+				name string
+				t    *vigil.AuditStratumTally
+			}{{"with CVRs", c.CVR}, {"without CVRs", c.NoCVR}} {
+				if s.t == nil {
+					continue
+				}
+				for _, ch := range c.Choices {
+					strata = append(strata, []string{string(c.ID), s.name, strconv.Itoa(s.t.Ballots), string(ch.ID), strconv.Itoa(s.t.Votes[ch.ID])})
+				}
+			}
+		}
+		out = append(out, reportSection{"Reported results by stratum", []string{"contest", "stratum", "ballots", "choice", "votes"}, strata})
+	}
 	var rounds, risks [][]string
 	for _, rd := range r.Rounds {
 		st, next := "open", ""
@@ -66,34 +88,62 @@ func reportSections(r *Record) []reportSection {
 			st = rd.Close.Status
 			if rd.Close.NextSize > 0 {
 				next = strconv.Itoa(rd.Close.NextSize)
+				if r.Settings.Kind == vigil.AuditHybrid {
+					next += fmt.Sprintf(" (with CVRs %d, without %d)", rd.Close.NextCVR, rd.Close.NextNoCVR)
+				}
 			}
 			for _, c := range rd.Close.Results {
 				risks = append(risks, []string{strconv.Itoa(rd.Round), string(c.Contest), strconv.FormatFloat(c.Risk, 'g', 6, 64),
 					strconv.FormatBool(c.Confirmed), strconv.Itoa(c.O1), strconv.Itoa(c.O2), strconv.Itoa(c.U1), strconv.Itoa(c.U2), votesText(c.Votes)})
 			}
 		}
-		rounds = append(rounds, []string{strconv.Itoa(rd.Round), strconv.Itoa(rd.Size), strconv.Itoa(len(rd.Draws)), st, next})
+		size := strconv.Itoa(rd.Size)
+		if r.Settings.Kind == vigil.AuditHybrid {
+			size += fmt.Sprintf(" (with CVRs %d, without %d)", rd.CVRSize, rd.NoCVRSize)
+		}
+		rounds = append(rounds, []string{strconv.Itoa(rd.Round), size, strconv.Itoa(len(rd.Draws)), st, next})
 	}
 	out = append(out, reportSection{"Rounds", []string{"round", "size", "draws", "status", "next round size"}, rounds})
 	out = append(out, reportSection{"Risk measures", []string{"round", "contest", "risk", "confirmed", "o1", "o2", "u1", "u2", "votes found"}, risks})
-	if r.Settings.Kind == vigil.AuditBatch && len(r.Reported) == 1 {
+	var outcomes, counts [][]string
+	for _, o := range Outcomes(r) {
+		outcomes = append(outcomes, []string{string(o.Contest), idsText(o.Reported), o.Status, idsText(o.Winners)})
+	}
+	out = append(out, reportSection{"Contest outcomes", []string{"contest", "reported winners", "outcome", "hand count winners"}, outcomes})
+	for _, hc := range r.HandCounts {
+		for _, c := range r.Reported {
+			if c.ID != hc.Contest {
+				continue
+			}
+			for _, ch := range c.Choices {
+				counts = append(counts, []string{string(hc.Contest), strconv.Itoa(hc.Ballots), string(ch.ID), strconv.Itoa(ch.Votes), strconv.Itoa(hc.Votes[ch.ID]), hc.Outcome})
+			}
+		}
+	}
+	if len(counts) > 0 {
+		out = append(out, reportSection{"Full hand counts", []string{"contest", "ballots counted", "choice", "reported votes", "hand count votes", "outcome"}, counts})
+	}
+	if r.Settings.Kind == vigil.AuditBatch {
 		rep := map[string]vigil.AuditBatchTally{}
 		for _, b := range r.Batches {
-			rep[b.BatchKey()] = b
+			rep[CountKey(b.BatchKey(), TallyContest(r.Reported, b))] = b
 		}
 		var rows [][]string
 		for _, rd := range r.Rounds {
 			for _, d := range rd.Draws {
-				counted := "(not counted)"
-				if c, ok := r.Count(rd.Round, d.BatchKey()); ok {
-					counted = batchText(c.AuditBatchTally, r.Reported[0])
+				for _, c := range r.Reported {
+					counted := "(not counted)"
+					if cnt, ok := r.Count(rd.Round, d.BatchKey(), c.ID); ok {
+						counted = batchText(cnt.AuditBatchTally, c)
+					}
+					rows = append(rows, []string{strconv.Itoa(rd.Round), d.Ticket, d.BatchKey(), d.Board, string(c.ID), batchText(rep[CountKey(d.BatchKey(), c.ID)], c), counted})
 				}
-				rows = append(rows, []string{strconv.Itoa(rd.Round), d.Ticket, d.BatchKey(), d.Board, batchText(rep[d.BatchKey()], r.Reported[0]), counted})
 			}
 		}
-		return append(out, reportSection{"Sampled batches", []string{"round", "ticket", "batch", "board", "reported", "counted"}, rows})
+		return append(out, reportSection{"Sampled batches", []string{"round", "ticket", "batch", "board", "contest", "reported", "counted"}, rows})
 	}
 	var sample, disc [][]string
+	noCVR := noCVRBatches(r.Manifest)
 	for _, rd := range r.Rounds {
 		for _, d := range rd.Draws {
 			in, ok := r.Reading(rd.Round, d.Key())
@@ -104,7 +154,7 @@ func reportSections(r *Record) []reportSection {
 					txt = FormatReading(in, c.ID)
 				}
 				reading = append(reading, string(c.ID)+": "+txt)
-				if ok && r.Settings.Kind == vigil.AuditComparison {
+				if ok && (r.Settings.Kind == vigil.AuditComparison || (r.Settings.Kind == vigil.AuditHybrid && !noCVR[d.BatchKey()])) {
 					cvr, has := rd.CVRs[d.Key()]
 					if got, want := FormatReading(in, c.ID), joinChoices(cvr[c.ID]); !has || (got != want && !(want == "" && (got == vigil.AuditBlank || got == vigil.AuditNotOnBallot))) {
 						rep := "no CVR"
@@ -119,10 +169,18 @@ func reportSections(r *Record) []reportSection {
 		}
 	}
 	out = append(out, reportSection{"Sampled ballots", []string{"round", "ticket", "ballot", "container", "board", "reading"}, sample})
-	if r.Settings.Kind == vigil.AuditComparison {
+	if r.Settings.Kind == vigil.AuditComparison || r.Settings.Kind == vigil.AuditHybrid {
 		out = append(out, reportSection{"Discrepancies", []string{"round", "ticket", "ballot", "contest", "cvr", "audited"}, disc})
 	}
 	return out
+}
+
+func idsText(ids []vigil.ChoiceID) string {
+	s := make([]string, len(ids))
+	for i, x := range ids {
+		s[i] = string(x)
+	}
+	return strings.Join(s, "; ")
 }
 
 func votesText(v map[vigil.ChoiceID]int) string {

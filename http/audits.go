@@ -27,6 +27,7 @@ func (s *Server) registerAudits() {
 	s.handle("POST /api/v1/audits/{id}/boards", access.ActionAuditManage, nil, s.apiAuditBoard)
 	s.handle("POST /api/v1/audits/{id}/rounds", access.ActionAuditManage, nil, s.apiAuditDraw)
 	s.handle("POST /api/v1/audits/{id}/rounds/close", access.ActionAuditManage, nil, s.apiAuditClose)
+	s.handle("POST /api/v1/audits/{id}/hand-counts", access.ActionAuditManage, nil, s.apiAuditHandCount)
 	s.handle("GET /api/v1/audits/{id}/boards/{board}/retrieval", access.ActionAuditRetrieval, nil, s.apiAuditRetrieval)
 	s.handle("POST /api/v1/audits/{id}/boards/{board}/interpretations", access.ActionAuditEnter, nil, s.apiAuditInterpret)
 	s.handle("POST /api/v1/audits/{id}/boards/{board}/counts", access.ActionAuditEnter, nil, s.apiAuditCount)
@@ -177,6 +178,10 @@ type auditView struct {
 	Boards   []boardView                  `json:"boards"`
 	Rounds   []roundView                  `json:"rounds"`
 	Reported []vigil.AuditReportedContest `json:"reported,omitempty"`
+	// Outcomes says where each contest stands: confirmed by the audit, a
+	// full hand count pending, or the hand count's outcome.
+	Outcomes   []auditflow.ContestOutcome `json:"outcomes"`
+	HandCounts []vigil.AuditHandCount     `json:"hand_counts,omitempty"`
 }
 
 type boardView struct {
@@ -191,11 +196,14 @@ type roundView struct {
 	Draws int                    `json:"draws"`
 	Read  int                    `json:"read"`
 	Close *vigil.AuditRoundClose `json:"close,omitempty"`
+	// CVRSize and NoCVRSize split the round between the strata (hybrid).
+	CVRSize   int `json:"cvr_size,omitempty"`
+	NoCVRSize int `json:"no_cvr_size,omitempty"`
 }
 
 func newAuditView(st *sqlite.AuditState) auditView {
 	v := auditView{Settings: st.Settings, Status: st.Status, Digits: st.Digits, Seed: st.Seed, Reported: st.Reported,
-		Boards: []boardView{}, Rounds: []roundView{}}
+		Boards: []boardView{}, Rounds: []roundView{}, Outcomes: auditflow.Outcomes(&st.Record), HandCounts: st.HandCounts}
 	if v.Digits == nil {
 		v.Digits = []sqlite.SeedDigit{}
 	}
@@ -209,7 +217,7 @@ func newAuditView(st *sqlite.AuditState) auditView {
 				read++
 			}
 		}
-		v.Rounds = append(v.Rounds, roundView{rd.Round, rd.Size, len(rd.Draws), read, rd.Close})
+		v.Rounds = append(v.Rounds, roundView{rd.Round, rd.Size, len(rd.Draws), read, rd.Close, rd.CVRSize, rd.NoCVRSize})
 	}
 	return v
 }
@@ -302,7 +310,30 @@ func (s *Server) apiAuditDraw(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, map[string]any{"round": rd.Round, "size": rd.Size, "draws": len(rd.Draws)})
+	out := map[string]any{"round": rd.Round, "size": rd.Size, "draws": len(rd.Draws)}
+	if st.Settings.Kind == vigil.AuditHybrid {
+		out["cvr_size"], out["no_cvr_size"] = rd.CVRSize, rd.NoCVRSize
+	}
+	return writeJSON(w, http.StatusCreated, out)
+}
+
+// apiAuditHandCount records one contest's full hand count, once the audit
+// has escalated to a full hand count; the answer carries its outcome.
+func (s *Server) apiAuditHandCount(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var hc vigil.AuditHandCount
+	if err := decodeJSON(r, &hc); err != nil {
+		return err
+	}
+	st, err := s.loadAudit(r, rq)
+	if err != nil {
+		return err
+	}
+	hc.Audit, hc.Winners, hc.Outcome = st.Settings.ID, nil, ""
+	got, err := s.auditService().RecordHandCount(r.Context(), s.actor(rq), hc)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"hand_count": got})
 }
 
 func (s *Server) apiAuditClose(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -336,7 +367,7 @@ func boardList(st *sqlite.AuditState, board string) (int, []retrievalView) {
 	for _, l := range auditflow.Retrieval(cur.Draws, board) {
 		_, read := st.Reading(cur.Round, l.Key())
 		if st.Settings.Kind == vigil.AuditBatch {
-			_, read = st.Count(cur.Round, l.BatchKey())
+			read = st.BatchCounted(cur.Round, l.BatchKey())
 		}
 		signed := st.SignOffs[cur.Round][board][l.BatchKey()]
 		if signed == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
+	"github.com/vigil-elections/vigil/auditflow"
 	"github.com/vigil-elections/vigil/sqlite"
 )
 
@@ -24,6 +25,7 @@ func (s *Server) registerAuditPages() {
 	s.handle("POST /audits/{id}/boards", access.ActionAuditManage, nil, s.auditForm(s.formBoard))
 	s.handle("POST /audits/{id}/rounds", access.ActionAuditManage, nil, s.auditForm(s.formDraw))
 	s.handle("POST /audits/{id}/rounds/close", access.ActionAuditManage, nil, s.auditForm(s.formClose))
+	s.handle("POST /audits/{id}/hand-counts", access.ActionAuditManage, nil, s.auditForm(s.formHandCount))
 	s.handle("GET /audits/{id}/boards/{board}", access.ActionAuditRetrieval, nil, s.auditBoardPage)
 	s.handle("POST /audits/{id}/boards/{board}/ballots", access.ActionAuditEnter, nil, s.boardForm(s.formInterpret))
 	s.handle("POST /audits/{id}/boards/{board}/counts", access.ActionAuditEnter, nil, s.boardForm(s.formCount))
@@ -94,6 +96,13 @@ func (s *Server) auditCreateForm(w http.ResponseWriter, r *http.Request, rq *req
 			set.Jurisdictions = append(set.Jurisdictions, j)
 		}
 	}
+	if raw := strings.TrimSpace(r.PostFormValue("no_cvr")); raw != "" {
+		t, err := auditflow.ParseContestTallies("audit.create", strings.NewReader(raw+"\n"))
+		if err != nil {
+			return s.renderAudits(w, r, rq, http.StatusBadRequest, "no_cvr: "+vigil.ErrorMessage(err))
+		}
+		set.NoCVR = t
+	}
 	if err := s.createAudit(r, rq, set); err != nil {
 		if !userError(err) {
 			return err
@@ -161,6 +170,7 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, rq *request
 	type manifestLine struct {
 		Jurisdiction     string
 		Batches, Ballots int
+		NoCVR            int // ballots in batches without CVRs
 	}
 	var manifests []manifestLine
 	for _, b := range manifest {
@@ -169,11 +179,28 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, rq *request
 		}
 		manifests[len(manifests)-1].Batches++
 		manifests[len(manifests)-1].Ballots += b.Ballots
+		if b.NoCVR {
+			manifests[len(manifests)-1].NoCVR += b.Ballots
+		}
+	}
+	// The contests a hand count can still be recorded for.
+	var toCount []vigil.AuditReportedContest
+	if st.Status == vigil.AuditFullHandCount {
+		counted := map[vigil.ContestID]bool{}
+		for _, hc := range st.HandCounts {
+			counted[hc.Contest] = true
+		}
+		for _, c := range st.Reported {
+			if !counted[c.ID] {
+				toCount = append(toCount, c)
+			}
+		}
 	}
 	s.renderPage(w, r, rq, "audit.html", map[string]any{"Title": "Audit " + string(st.Settings.ID), "Audit": v,
 		"Manifests": manifests, "ManifestFrozen": frozen, "ManifestError": manifestErr,
 		"CanManage": s.canIn(rq, access.ActionAuditManage, st.Scope), "CanReport": canReport, "MyBoards": boards,
 		"Sample": sample, "Open": open, "Message": msg, "Error": errMsg, "LastDigit": last, "MinDigits": vigil.MinSeedDigits,
+		"Hybrid": st.Settings.Kind == vigil.AuditHybrid, "ToCount": toCount,
 		"Stream": "/audits/" + url.PathEscape(string(st.Settings.ID)) + "/seed/stream"})
 	return nil
 }
@@ -246,6 +273,40 @@ func (s *Server) formClose(r *http.Request, rq *request, st *sqlite.AuditState) 
 		msg += fmt.Sprintf(" Next round: %d ballots.", res.NextSize)
 	}
 	return msg, err
+}
+
+// formHandCount records one contest's full hand count from the audit
+// page: the ballots counted and each choice's votes (choice and votes
+// fields in the same order).
+func (s *Server) formHandCount(r *http.Request, rq *request, st *sqlite.AuditState) (string, error) {
+	const op = "audit.hand_count"
+	hc := vigil.AuditHandCount{Audit: st.Settings.ID, Contest: vigil.ContestID(r.PostFormValue("contest")), Votes: map[vigil.ChoiceID]int{}}
+	var err error
+	if hc.Ballots, err = strconv.Atoi(strings.TrimSpace(r.PostFormValue("ballots"))); err != nil {
+		return "", vigil.FieldError(op, "ballots", "the ballots counted are a whole number")
+	}
+	choices, votes := r.PostForm["choice"], r.PostForm["votes"]
+	if len(choices) != len(votes) {
+		return "", vigil.FieldError(op, "votes", "give one count per choice")
+	}
+	for i, ch := range choices {
+		v, err := strconv.Atoi(strings.TrimSpace(votes[i]))
+		if err != nil {
+			return "", vigil.FieldError(op, "votes", "the votes of %q are a whole number", ch)
+		}
+		hc.Votes[vigil.ChoiceID(ch)] = v
+	}
+	got, err := s.auditService().RecordHandCount(r.Context(), s.actor(rq), hc)
+	if err != nil {
+		return "", err
+	}
+	switch got.Outcome {
+	case vigil.HandCountConfirmed:
+		return fmt.Sprintf("Hand count of %s recorded: the reported outcome is confirmed.", got.Contest), nil
+	case vigil.HandCountOverturned:
+		return fmt.Sprintf("Hand count of %s recorded: the outcome is OVERTURNED; the hand count's winners stand.", got.Contest), nil
+	}
+	return fmt.Sprintf("Hand count of %s recorded: it is tied for the last seat; break the tie as the law says.", got.Contest), nil
 }
 
 // auditSeedStream sends the ceremony's digits as server-sent events as
@@ -406,8 +467,8 @@ func (s *Server) formInterpret(r *http.Request, rq *request, st *sqlite.AuditSta
 	return "Ballot " + in.Ballot.Key() + " recorded.", s.auditService().Interpret(r.Context(), s.actor(rq), in)
 }
 
-// formCount reads a batch's hand count: "ballots" and "count:CHOICE" for
-// each choice of the audited contest.
+// formCount reads a batch's hand count of one contest: "contest",
+// "ballots" and "count:CHOICE" for each of its choices.
 func (s *Server) formCount(r *http.Request, rq *request, st *sqlite.AuditState, b *vigil.AuditBoard) (string, error) {
 	const op = "audit.count"
 	ballots, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("ballots")))
@@ -415,8 +476,12 @@ func (s *Server) formCount(r *http.Request, rq *request, st *sqlite.AuditState, 
 		return "", vigil.FieldError(op, "ballots", "the number of ballots holding the contest is a number")
 	}
 	c := vigil.AuditBatchCount{Audit: st.Settings.ID, Board: b.Board, AuditBatchTally: vigil.AuditBatchTally{Jurisdiction: b.Jurisdiction,
-		Tabulator: r.PostFormValue("tabulator"), Batch: r.PostFormValue("batch"), Ballots: ballots, Votes: map[vigil.ChoiceID]int{}}}
+		Tabulator: r.PostFormValue("tabulator"), Batch: r.PostFormValue("batch"), Contest: vigil.ContestID(r.PostFormValue("contest")),
+		Ballots: ballots, Votes: map[vigil.ChoiceID]int{}}}
 	for _, rc := range st.Reported {
+		if c.Contest != "" && rc.ID != c.Contest {
+			continue
+		}
 		for _, ch := range rc.Choices {
 			raw := strings.TrimSpace(r.PostFormValue("count:" + string(ch.ID)))
 			if raw == "" {
@@ -429,7 +494,11 @@ func (s *Server) formCount(r *http.Request, rq *request, st *sqlite.AuditState, 
 			c.Votes[ch.ID] = n
 		}
 	}
-	return "Batch " + c.Tabulator + " / " + c.Batch + " counted.", s.auditService().CountBatch(r.Context(), s.actor(rq), c)
+	msg := "Batch " + c.Tabulator + " / " + c.Batch + " counted."
+	if c.Contest != "" {
+		msg = "Batch " + c.Tabulator + " / " + c.Batch + " counted in " + string(c.Contest) + "."
+	}
+	return msg, s.auditService().CountBatch(r.Context(), s.actor(rq), c)
 }
 
 func (s *Server) formSignOff(r *http.Request, rq *request, st *sqlite.AuditState, b *vigil.AuditBoard) (string, error) {

@@ -78,3 +78,41 @@ func BenchmarkMinervaSampleSizes100Contests(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSUITE100Contests times hybrid audits of the same 100 contests,
+// split 90 % / 10 % between the CVR and the no-CVR stratum: each gets its
+// first-round stratum sizes and the SUITE risk of a clean first round.
+func BenchmarkSUITE100Contests(b *testing.B) {
+	cs, _ := benchContests()
+	var hs []rla.HybridContest
+	var ss []rla.HybridSample
+	for _, c := range cs {
+		h := rla.HybridContest{Contest: c, CVR: rla.Stratum{Ballots: 90_000, Votes: map[string]int{}}, NoCVR: rla.Stratum{Ballots: 10_000, Votes: map[string]int{}}}
+		for _, ch := range c.Tally {
+			h.NoCVR.Votes[ch.Name] = ch.Votes / 10
+			h.CVR.Votes[ch.Name] = ch.Votes - ch.Votes/10
+		}
+		hs = append(hs, h)
+	}
+	for _, h := range hs {
+		cvr, no, err := rla.SUITESampleSize(h, 0.1, rla.HybridSample{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := rla.HybridSample{CVRSampled: cvr, NoCVRSampled: no, NoCVRVotes: map[string]int{}}
+		for name, v := range h.NoCVR.Votes {
+			s.NoCVRVotes[name] = v * no / h.NoCVR.Ballots
+		}
+		ss = append(ss, s)
+	}
+	for b.Loop() {
+		for i, h := range hs {
+			if _, _, err := rla.SUITESampleSize(h, 0.1, rla.HybridSample{}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := rla.SUITERisk(h, 0.1, ss[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

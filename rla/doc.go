@@ -39,6 +39,15 @@
 // [MACRO] measures risk from batch tallies (maximum across contests
 // relative overstatement).
 //
+// # Hybrid (stratified) audits
+//
+// [SUITERisk] and [SUITESampleSize] audit a contest whose ballots fall
+// into a stratum with cast vote records (ballot comparison) and one
+// without (ballot polling), combining the strata's P-values with Fisher's
+// function and maximising over the allocation of error between them
+// (SUITE, Ottoboni, Stark, Lindeman and McBurnett, 2018), as Arlo's
+// hybrid audits do.
+//
 // # Several contests
 //
 // [Audit] audits several contests from one sample: targeted contests

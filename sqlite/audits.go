@@ -65,8 +65,8 @@ func registerAudits(m map[vigil.EventType]applier) {
 			b, _ := json.Marshal(r.CVRs)
 			cvrs = string(b)
 		}
-		if _, err := tx.Exec(`INSERT INTO audit_rounds(audit, round, size, cvrs, started) VALUES (?,?,?,?,?)
-			ON CONFLICT(audit, round) DO NOTHING`, string(r.Audit), r.Round, r.Size, cvrs, timeText(ev.Time)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO audit_rounds(audit, round, size, cvrs, started, cvr_size, no_cvr_size) VALUES (?,?,?,?,?,?,?)
+			ON CONFLICT(audit, round) DO NOTHING`, string(r.Audit), r.Round, r.Size, cvrs, timeText(ev.Time), r.CVRSize, r.NoCVRSize); err != nil {
 			return err
 		}
 		if r.Round == 1 {
@@ -115,10 +115,22 @@ func registerAudits(m map[vigil.EventType]applier) {
 			return err
 		}
 		b, _ := json.Marshal(c)
-		_, err = tx.Exec(`INSERT INTO audit_batch_counts(audit, round, batch, board, count, actor, time) VALUES (?,?,?,?,?,?,?)
-			ON CONFLICT(audit, round, batch) DO UPDATE SET board = excluded.board, count = excluded.count,
+		_, err = tx.Exec(`INSERT INTO audit_batch_counts(audit, round, batch, contest, board, count, actor, time) VALUES (?,?,?,?,?,?,?,?)
+			ON CONFLICT(audit, round, batch, contest) DO UPDATE SET board = excluded.board, count = excluded.count,
 			actor = excluded.actor, time = excluded.time`,
-			string(c.Audit), c.Round, c.BatchKey(), c.Board, string(b), ev.Actor, timeText(ev.Time))
+			string(c.Audit), c.Round, c.BatchKey(), string(c.Contest), c.Board, string(b), ev.Actor, timeText(ev.Time))
+		return err
+	}
+	m[vigil.EventAuditHandCounted] = func(tx *Tx, ev vigil.Event) error {
+		c, err := decode[vigil.AuditHandCount](ev)
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(c)
+		_, err = tx.Exec(`INSERT INTO audit_hand_counts(audit, contest, count, outcome, seq, actor, time)
+			VALUES (?,?,?,?, (SELECT COUNT(*) FROM audit_hand_counts WHERE audit = ?), ?,?)
+			ON CONFLICT(audit, contest) DO NOTHING`,
+			string(c.Audit), string(c.Contest), string(b), c.Outcome, string(c.Audit), ev.Actor, timeText(ev.Time))
 		return err
 	}
 	m[vigil.EventAuditSignedOff] = func(tx *Tx, ev vigil.Event) error {
@@ -313,10 +325,10 @@ func (db *DB) Audit(ctx context.Context, id vigil.AuditID) (*AuditState, error) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := query(`SELECT round, size, cvrs, closed FROM audit_rounds WHERE audit = ? ORDER BY round`, func(r *sql.Rows) error {
+	if err := query(`SELECT round, size, cvr_size, no_cvr_size, cvrs, closed FROM audit_rounds WHERE audit = ? ORDER BY round`, func(r *sql.Rows) error {
 		var rd auditflow.Round
 		var cvrs, closed string
-		if err := r.Scan(&rd.Round, &rd.Size, &cvrs, &closed); err != nil {
+		if err := r.Scan(&rd.Round, &rd.Size, &rd.CVRSize, &rd.NoCVRSize, &cvrs, &closed); err != nil {
 			return err
 		}
 		rd.Readings = map[string]vigil.AuditInterpretation{}
@@ -373,7 +385,7 @@ func (db *DB) Audit(ctx context.Context, id vigil.AuditID) (*AuditState, error) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := query(`SELECT round, batch, count FROM audit_batch_counts WHERE audit = ?`, func(r *sql.Rows) error {
+	if err := query(`SELECT round, batch, count FROM audit_batch_counts WHERE audit = ? ORDER BY round, time, contest`, func(r *sql.Rows) error {
 		var n int
 		var key, count string
 		if err := r.Scan(&n, &key, &count); err != nil {
@@ -383,9 +395,24 @@ func (db *DB) Audit(ctx context.Context, id vigil.AuditID) (*AuditState, error) 
 		if err := json.Unmarshal([]byte(count), &c); err != nil {
 			return bad(err)
 		}
+		c.Contest = auditflow.TallyContest(s.Reported, c.AuditBatchTally)
 		if rd := round(n); rd != nil {
-			rd.Counts[key] = c
+			rd.Counts[auditflow.CountKey(key, c.Contest)] = c
 		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := query(`SELECT count FROM audit_hand_counts WHERE audit = ? ORDER BY seq`, func(r *sql.Rows) error {
+		var count string
+		if err := r.Scan(&count); err != nil {
+			return err
+		}
+		var c vigil.AuditHandCount
+		if err := json.Unmarshal([]byte(count), &c); err != nil {
+			return bad(err)
+		}
+		s.HandCounts = append(s.HandCounts, c)
 		return nil
 	}); err != nil {
 		return nil, err
@@ -444,14 +471,14 @@ func (db *DB) AuditManifest(ctx context.Context, jurisdictions []string) ([]vigi
 func (db *DB) auditManifest(ctx context.Context, jurisdictions []string) ([]vigil.AuditManifestBatch, error) {
 	var out []vigil.AuditManifestBatch
 	for _, j := range jurisdictions {
-		rows, err := db.QueryContext(ctx, `SELECT tabulator, batch, container, ballots FROM manifest_batches WHERE county = ? ORDER BY tabulator, batch`, j)
+		rows, err := db.QueryContext(ctx, `SELECT tabulator, batch, container, ballots, cvrs = 0 FROM manifest_batches WHERE county = ? ORDER BY tabulator, batch`, j)
 		if err != nil {
 			return nil, vigil.Wrap("audit.manifest", vigil.Unavailable, err)
 		}
 		n := 0
 		for rows.Next() {
 			b := vigil.AuditManifestBatch{Jurisdiction: j}
-			if err := rows.Scan(&b.Tabulator, &b.Batch, &b.Container, &b.Ballots); err != nil {
+			if err := rows.Scan(&b.Tabulator, &b.Batch, &b.Container, &b.Ballots, &b.NoCVR); err != nil {
 				rows.Close()
 				return nil, vigil.Wrap("audit.manifest", vigil.Unavailable, err)
 			}

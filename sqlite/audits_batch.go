@@ -21,7 +21,7 @@ func (s *AuditService) batchTallies(ctx context.Context, m []vigil.AuditManifest
 	var out []vigil.AuditBatchTally
 	for _, b := range m {
 		k := key{b.Jurisdiction, b.Tabulator, b.Batch}
-		tallies[k] = &vigil.AuditBatchTally{Jurisdiction: b.Jurisdiction, Tabulator: b.Tabulator, Batch: b.Batch, Votes: map[vigil.ChoiceID]int{}}
+		tallies[k] = &vigil.AuditBatchTally{Jurisdiction: b.Jurisdiction, Tabulator: b.Tabulator, Batch: b.Batch, Contest: c.ID, Votes: map[vigil.ChoiceID]int{}}
 	}
 	done := map[string]bool{}
 	for _, b := range m {
@@ -112,7 +112,17 @@ func (s *AuditService) CountBatch(ctx context.Context, a vigil.Actor, c vigil.Au
 	if c.Votes == nil {
 		c.Votes = map[vigil.ChoiceID]int{}
 	}
-	if err := auditflow.CheckCount(st.Reported[0], manifestBallots, c); err != nil {
+	c.Contest = auditflow.TallyContest(st.Reported, c.AuditBatchTally)
+	var rc *vigil.AuditReportedContest
+	for i := range st.Reported {
+		if st.Reported[i].ID == c.Contest {
+			rc = &st.Reported[i]
+		}
+	}
+	if rc == nil {
+		return vigil.FieldError(op, "contest", "contest %q is not audited here; name the contest each count is for", c.Contest)
+	}
+	if err := auditflow.CheckCount(*rc, manifestBallots, c); err != nil {
 		return err
 	}
 	if len(st.SignOffs[cur.Round][c.Board][c.BatchKey()]) > 0 {

@@ -81,6 +81,9 @@ func (s *AuditService) Create(ctx context.Context, a vigil.Actor, set vigil.Audi
 			return vigil.FieldError(op, fmt.Sprintf("contests[%d]", i), "contest %q is ranked choice, which these audits cannot test", c.ID)
 		}
 	}
+	if err := checkHybridSettings(e, set); err != nil {
+		return err
+	}
 	if _, err := s.db.Audit(ctx, set.ID); err == nil {
 		return vigil.FieldError(op, "id", "audit %q exists already; choose another id", set.ID)
 	}
@@ -303,6 +306,7 @@ func (s *AuditService) StartRound(ctx context.Context, a vigil.Actor, id vigil.A
 		return vigil.AuditRound{}, vigil.FieldError(op, "size", "a round size is a positive number of ballots")
 	}
 	r := vigil.AuditRound{Audit: id, Round: len(st.Rounds) + 1}
+	requested := size
 	if cur := st.Current(); cur != nil {
 		if cur.Close == nil {
 			return r, vigil.Errorf(vigil.Conflict, op, "round %d is still open: close it first", cur.Round)
@@ -326,25 +330,40 @@ func (s *AuditService) StartRound(ctx context.Context, a vigil.Actor, id vigil.A
 		if st.Manifest, err = s.db.auditManifest(ctx, st.Settings.Jurisdictions); err != nil {
 			return r, err
 		}
-		if st.Reported, err = s.reported(ctx, st.Settings); err != nil {
+		if st.Settings.Kind == vigil.AuditHybrid {
+			st.Reported, err = s.hybridReported(ctx, st.Settings, st.Manifest)
+		} else {
+			st.Reported, err = s.reported(ctx, st.Settings)
+		}
+		if err != nil {
 			return r, err
 		}
 		r.Manifest, r.Reported = st.Manifest, st.Reported
 		if st.Settings.Kind == vigil.AuditBatch {
-			if st.Batches, err = s.batchTallies(ctx, st.Manifest, st.Reported[0]); err != nil {
-				return r, err
+			for _, rc := range st.Reported {
+				t, err := s.batchTallies(ctx, st.Manifest, rc)
+				if err != nil {
+					return r, err
+				}
+				st.Batches = append(st.Batches, t...)
 			}
 			r.Batches = st.Batches
 		}
-		if size == 0 {
+		if size == 0 && st.Settings.Kind != vigil.AuditHybrid {
 			if size, err = auditflow.FirstRoundSize(&st.Record); err != nil {
 				return r, err
 			}
 		}
 	}
 	r.Size = size
+	if st.Settings.Kind == vigil.AuditHybrid {
+		if err := s.hybridRound(ctx, st, &r, requested); err != nil {
+			return r, err
+		}
+		return r, s.append(ctx, a, vigil.EventAuditRoundStarted, id, seq, r)
+	}
 	if st.Settings.Kind == vigil.AuditBatch {
-		r.Draws, err = auditflow.DrawBatches(st.Seed, st.Manifest, st.Batches, st.Reported[0], st.Boards, st.Drawn(r.Round), size)
+		r.Draws, err = auditflow.DrawBatches(st.Seed, st.Manifest, st.Batches, st.Reported, st.Boards, st.Drawn(r.Round), size)
 	} else {
 		r.Draws, err = auditflow.Draw(st.Seed, st.Manifest, st.Boards, st.Settings.Kind.Polling(), st.Drawn(r.Round), size)
 	}
@@ -458,8 +477,8 @@ func (s *AuditService) SignOff(ctx context.Context, a vigil.Actor, so vigil.Audi
 		}
 		n++
 		if st.Settings.Kind == vigil.AuditBatch {
-			if _, ok := st.Count(cur.Round, d.BatchKey()); !ok {
-				return vigil.Errorf(vigil.Conflict, op, "batch %s (ticket %s) is not counted yet; count it before signing", d.BatchKey(), d.Ticket)
+			if !st.BatchCounted(cur.Round, d.BatchKey()) {
+				return vigil.Errorf(vigil.Conflict, op, "batch %s (ticket %s) is not counted yet in every audited contest; count it before signing", d.BatchKey(), d.Ticket)
 			}
 			continue
 		}

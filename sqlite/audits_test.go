@@ -51,16 +51,15 @@ func TestAuditService(t *testing.T) {
 	set := vigil.AuditSettings{ID: "C1", Name: "Comparison", Kind: vigil.AuditComparison, RiskLimit: 10,
 		Contests: []vigil.AuditContest{{ID: "Contest 1", Targeted: true}}, Jurisdictions: []string{"ADAMS"}}
 
-	t.Run("creation refuses an unknown contest, and a batch audit of two contests, naming the field", func(t *testing.T) {
+	t.Run("creation refuses an unknown contest, and no-CVR tallies outside a hybrid audit, naming the field", func(t *testing.T) {
 		bad := set
 		bad.Contests = []vigil.AuditContest{{ID: "Mayor", Targeted: true}}
 		if err := svc.Create(ctx, auditAdmin, bad); vigil.ErrorField(err) != "contests[0]" {
 			t.Fatal(err)
 		}
 		bad = set
-		bad.Kind = vigil.AuditBatch
-		bad.Contests = []vigil.AuditContest{{ID: "Contest 1", Targeted: true}, {ID: "Contest 2"}}
-		if err := svc.Create(ctx, auditAdmin, bad); vigil.ErrorField(err) != "contests" || !strings.Contains(err.Error(), "one contest") {
+		bad.NoCVR = []vigil.AuditStratumTally{{Contest: "Contest 1"}}
+		if err := svc.Create(ctx, auditAdmin, bad); vigil.ErrorField(err) != "no_cvr" || !strings.Contains(err.Error(), "only a hybrid audit") {
 			t.Fatal(err)
 		}
 	})

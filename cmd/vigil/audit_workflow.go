@@ -34,6 +34,7 @@ func (m *Main) addAuditWorkflow(c *cobra.Command) {
 		withAction(m.auditCountCmd(), access.ActionAuditEnter),
 		withAction(m.auditSignOffCmd(), access.ActionAuditEnter),
 		withAction(m.auditCloseCmd(), access.ActionAuditManage),
+		withAction(m.auditHandCountCmd(), access.ActionAuditManage),
 		withAction(m.auditReportCmd(), access.ActionAuditReport),
 		withAction(m.auditBundleCmd(), access.ActionAuditReport),
 		withAction(newAuditVerifyCmd(), access.ActionFileCompute),
@@ -61,15 +62,28 @@ func needAudit(op, id string) error {
 }
 
 func (m *Main) auditCreateCmd() *cobra.Command {
-	var dir, id, name, kind string
+	var dir, id, name, kind, noCVR string
 	var risk int
 	var targeted, opportunistic, jurisdictions []string
 	c := &cobra.Command{
-		Use:   "create --audit ID --kind bravo|minerva|comparison|batch --risk-limit PCT --contest C… --jurisdiction J…",
+		Use:   "create --audit ID --kind bravo|minerva|comparison|batch|hybrid --risk-limit PCT --contest C… --jurisdiction J… [--no-cvr-tally FILE]",
 		Short: "Create a risk-limiting audit of imported contests",
-		Args:  cobra.NoArgs,
+		Long: `A hybrid audit (SUITE) audits the ballots of manifest batches with CVRs by
+ballot comparison and those of batches marked CVR: N by ballot polling. The
+tabulation knows only the CVRs, so --no-cvr-tally FILE gives each audited
+contest's reported result in the batches without CVRs: a CSV
+contest,ballots,choice,votes (ballots: those of the no-CVR batches that
+hold the contest, the same on each of the contest's rows).`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			set := vigil.AuditSettings{ID: vigil.AuditID(id), Name: name, Kind: vigil.AuditKind(kind), RiskLimit: risk, Jurisdictions: jurisdictions}
+			if noCVR != "" {
+				t, err := readContestTallies("audit.create", noCVR)
+				if err != nil {
+					return err
+				}
+				set.NoCVR = t
+			}
 			if set.Name == "" {
 				set.Name = id
 			}
@@ -94,7 +108,8 @@ func (m *Main) auditCreateCmd() *cobra.Command {
 	dataFlag(c, &dir)
 	auditFlag(c, &id)
 	c.Flags().StringVar(&name, "name", "", "a name for the audit (default: the id)")
-	c.Flags().StringVar(&kind, "kind", "bravo", "bravo, minerva (ballot polling), comparison (ballot comparison) or batch (batch comparison, one contest)")
+	c.Flags().StringVar(&kind, "kind", "bravo", "bravo, minerva (ballot polling), comparison (ballot comparison), batch (batch comparison, MACRO across the contests) or hybrid (comparison where batches have CVRs, polling where not)")
+	c.Flags().StringVar(&noCVR, "no-cvr-tally", "", "hybrid: the contests' reported results in the batches without CVRs (CSV contest,ballots,choice,votes)")
 	c.Flags().IntVar(&risk, "risk-limit", 10, "the risk limit in percent")
 	c.Flags().StringArrayVar(&targeted, "contest", nil, "a targeted contest (repeat)")
 	c.Flags().StringArrayVar(&opportunistic, "opportunistic", nil, "a contest measured from the same sample (repeat)")
@@ -214,6 +229,9 @@ size the previous round closed with.`,
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "round %d: %d draws\n", r.Round, len(r.Draws))
+			if r.CVRSize+r.NoCVRSize > 0 {
+				fmt.Fprintf(c.OutOrStdout(), "ballots with CVRs (comparison): %d, without CVRs (polling): %d\n", r.CVRSize, r.NoCVRSize)
+			}
 			var boards []string
 			for _, d := range r.Draws {
 				if !slices.Contains(boards, d.Board) {
@@ -349,17 +367,25 @@ sample is refused, naming it; nothing after the refused ballot is entered.`,
 	return c
 }
 
-// countsHeader is the header of the file vigil audit count reads.
-var countsHeader = []string{"tabulator", "batch", "ballots", "choice", "votes"}
+// countsHeader is the header of the file vigil audit count reads; an
+// audit of one contest may leave the contest column out
+// (countsHeaderOneContest).
+var (
+	countsHeader           = []string{"tabulator", "batch", "contest", "ballots", "choice", "votes"}
+	countsHeaderOneContest = []string{"tabulator", "batch", "ballots", "choice", "votes"}
+)
 
 func (m *Main) auditCountCmd() *cobra.Command {
 	var dir, id, board string
 	c := &cobra.Command{
 		Use:   "count --audit ID --board NAME FILE",
-		Short: "Enter a board's hand counts of drawn batches (batch comparison) from a CSV (tabulator,batch,ballots,choice,votes)",
-		Long: `FILE holds one row per counted batch and choice: the ballots in the batch that
-hold the audited contest, and the choice's votes. A batch that is not in the
-board's part of the current round's sample is refused, naming it.`,
+		Short: "Enter a board's hand counts of drawn batches (batch comparison) from a CSV (tabulator,batch,contest,ballots,choice,votes)",
+		Long: `FILE holds one row per counted batch, contest and choice: the ballots in the
+batch that hold the contest, and the choice's votes. Every audited contest of
+a drawn batch is counted (0 ballots for a contest the batch lacks). An audit
+of one contest also takes the header tabulator,batch,ballots,choice,votes. A
+batch that is not in the board's part of the current round's sample is
+refused, naming it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			const op = "audit.count"
@@ -368,7 +394,16 @@ board's part of the current round's sample is refused, naming it.`,
 			}
 			rows, err := readCSVFile(op, args[0], countsHeader)
 			if err != nil {
-				return err
+				old, err2 := readCSVFile(op, args[0], countsHeaderOneContest)
+				if err2 != nil {
+					return err
+				}
+				for i, r := range old {
+					if len(r) >= 2 {
+						old[i] = append([]string{r[0], r[1], ""}, r[2:]...)
+					}
+				}
+				rows = old
 			}
 			var order []string
 			counts := map[string]*vigil.AuditBatchCount{}
@@ -376,20 +411,20 @@ board's part of the current round's sample is refused, naming it.`,
 				if len(r) != len(countsHeader) {
 					return vigil.FieldError(op, "file", "line %d has %d fields, not %d", i+2, len(r), len(countsHeader))
 				}
-				ballots, err1 := strconv.Atoi(r[2])
-				votes, err2 := strconv.Atoi(r[4])
+				ballots, err1 := strconv.Atoi(r[3])
+				votes, err2 := strconv.Atoi(r[5])
 				if err1 != nil || err2 != nil {
 					return vigil.FieldError(op, "file", "line %d: ballots and votes are numbers", i+2)
 				}
-				k := r[0] + "/" + r[1]
+				k := r[0] + "/" + r[1] + "#" + r[2]
 				cnt := counts[k]
 				if cnt == nil {
 					cnt = &vigil.AuditBatchCount{Audit: vigil.AuditID(id), Board: board,
-						AuditBatchTally: vigil.AuditBatchTally{Tabulator: r[0], Batch: r[1], Ballots: ballots, Votes: map[vigil.ChoiceID]int{}}}
+						AuditBatchTally: vigil.AuditBatchTally{Tabulator: r[0], Batch: r[1], Contest: vigil.ContestID(r[2]), Ballots: ballots, Votes: map[vigil.ChoiceID]int{}}}
 					counts[k] = cnt
 					order = append(order, k)
 				}
-				cnt.Votes[vigil.ChoiceID(r[3])] += votes
+				cnt.Votes[vigil.ChoiceID(r[4])] += votes
 			}
 			n, svc, err := m.auditNode(c, dir)
 			if err != nil {
@@ -513,6 +548,10 @@ any batch lacks a board member's sign-off.`,
 			w.Write([]string{"status", res.Status})
 			if res.NextSize > 0 {
 				w.Write([]string{"next_size", strconv.Itoa(res.NextSize)})
+			}
+			if res.NextCVR+res.NextNoCVR > 0 {
+				w.Write([]string{"next_size_cvr", strconv.Itoa(res.NextCVR)})
+				w.Write([]string{"next_size_no_cvr", strconv.Itoa(res.NextNoCVR)})
 			}
 			w.Flush()
 			return w.Error()

@@ -125,6 +125,9 @@ difference.`,
 			out := c.OutOrStdout()
 			if v.OK() {
 				fmt.Fprintf(out, "verified: %d rounds, %d draws and the risk measures of %d contests match\n", v.Rounds, v.Draws, v.Contests)
+				if v.HandCounts > 0 {
+					fmt.Fprintf(out, "verified: the outcomes of %d full hand counts\n", v.HandCounts)
+				}
 				return nil
 			}
 			var parts []string
