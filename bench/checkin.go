@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +28,8 @@ type CheckInOptions struct {
 	// BatchedClaims adds a phase measuring claims in atomic batches (see
 	// BatchedClaims) on the same node, for comparison.
 	BatchedClaims bool
+	// CPUProfile, when set, receives a CPU profile of the sustained phase.
+	CPUProfile string
 }
 
 // CheckInResult is what RunCheckIn measured.
@@ -141,6 +145,16 @@ func RunCheckIn(ctx context.Context, o CheckInOptions, progress io.Writer) (Chec
 		first  error
 		cutoff = time.Now().Add(o.Duration)
 	)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+	}
 	t0 := time.Now()
 	for i := 0; i < o.Pollbooks; i++ {
 		wg.Add(1)
@@ -177,6 +191,9 @@ func RunCheckIn(ctx context.Context, o CheckInOptions, progress io.Writer) (Chec
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(t0)
+	if o.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	res.CheckIns, res.Errors = len(acked), int(errs.Load())
 	res.PerSec = float64(len(acked)) / res.Elapsed.Seconds()
 	res.P50, res.P99 = percentile(lat, 0.50), percentile(lat, 0.99)

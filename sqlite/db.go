@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/vigil-elections/vigil"
 	_ "modernc.org/sqlite"
@@ -30,6 +31,11 @@ var migrations embed.FS
 type DB struct {
 	*sql.DB
 	Path string
+
+	// projected: a projector in this process applies the log to this
+	// database, so it can tell readers what changed (electionsGen).
+	projected    atomic.Bool
+	electionsGen atomic.Uint64 // bumped after an election.defined is applied
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

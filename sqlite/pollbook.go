@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -94,6 +95,9 @@ func registerPollbook(m map[vigil.EventType]applier) {
 // entrySeq is the log entry of an event being applied: the projector
 // records it in events before calling the applier.
 func entrySeq(tx *Tx, id string) (uint64, error) {
+	if id == tx.event && tx.entry > 0 {
+		return tx.entry, nil
+	}
 	var seq uint64
 	err := tx.QueryRow(`SELECT seq FROM events WHERE id = ?`, id).Scan(&seq)
 	return seq, err
@@ -120,6 +124,13 @@ type Pollbook struct {
 	// quarter of a check-in's CPU).
 	mu                                                    sync.Mutex
 	stVoter, stCheckIn, stElections, stPaper, stSiteClaim *sql.Stmt
+
+	// The elections, read once per change (every check-in asks; they
+	// change a few times a year). Only where this process's projector
+	// says when they change.
+	elMu    sync.Mutex
+	elGen   uint64
+	elCache []vigil.ElectionDay
 }
 
 const (
@@ -509,6 +520,27 @@ func absDur(d time.Duration) time.Duration {
 
 // Elections lists the defined elections.
 func (p *Pollbook) Elections(ctx context.Context) ([]vigil.ElectionDay, error) {
+	if !p.db.projected.Load() {
+		return p.readElections(ctx)
+	}
+	p.elMu.Lock()
+	defer p.elMu.Unlock()
+	// Read the generation first: an election applied meanwhile makes the
+	// next call read again.
+	if gen := p.db.electionsGen.Load(); p.elCache == nil || gen != p.elGen {
+		all, err := p.readElections(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.elCache, p.elGen = all, gen
+		if p.elCache == nil {
+			p.elCache = []vigil.ElectionDay{}
+		}
+	}
+	return slices.Clone(p.elCache), nil
+}
+
+func (p *Pollbook) readElections(ctx context.Context) ([]vigil.ElectionDay, error) {
 	rows, err := p.query(ctx, &p.stElections, qElections)
 	if err != nil {
 		return nil, vigil.Wrap("pollbook.elections", vigil.Unavailable, err)

@@ -29,6 +29,10 @@ type Tx struct {
 	*sql.Tx
 	ctx   context.Context
 	stmts *stmtCache
+	// entry is the log entry being applied, and event the id of the event
+	// of it being applied: entrySeq answers from them without a query.
+	entry uint64
+	event string
 }
 
 // Exec executes q in the transaction.
@@ -96,6 +100,7 @@ func NewProjector(db *DB, origin string) *Projector {
 	registerDevices(p.appliers)
 	registerTabulation(p.appliers)
 	registerAudits(p.appliers)
+	db.projected.Store(true)
 	return p
 }
 
@@ -111,6 +116,7 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 	}
 	defer tx.Rollback()
 	var cursor uint64
+	elections := false // an election was defined: the pollbooks' cached list is stale
 	atx := &Tx{Tx: tx, ctx: ctx, stmts: p.stmts}
 	// Take the write lock before reading: a transaction that reads, then
 	// writes after another connection committed (a polling-place site
@@ -143,7 +149,11 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue // already applied
 			}
+			if ev.Type == vigil.EventElectionDefined {
+				elections = true
+			}
 			if fn := p.appliers[ev.Type]; fn != nil {
+				atx.entry, atx.event = e.Seq, ev.ID
 				if err := fn(atx, ev); err != nil {
 					return cursor, fmt.Errorf("entry %d event %s (%s): %w", e.Seq, ev.ID, ev.Type, err)
 				}
@@ -157,6 +167,9 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	if elections {
+		p.db.electionsGen.Add(1)
 	}
 	return cursor, nil
 }

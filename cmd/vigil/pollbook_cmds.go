@@ -33,7 +33,7 @@ func (m *Main) benchCheckInCmd() *cobra.Command {
 			}
 			out := c.OutOrStdout()
 			fmt.Fprintf(out, "fsync anchor: %.0f writes/s\n", r.FsyncPerSec)
-			fmt.Fprintf(out, "check-ins: %d in %.1f s from %d pollbooks, one claimed entry (one fsync) each; ratio to anchor %.2f; p50 %.1f ms; %d errors\n",
+			fmt.Fprintf(out, "check-ins: %d in %.1f s from %d pollbooks, one claimed entry each (claims share syncs in atomic batches); ratio to anchor %.2f; p50 %.1f ms; %d errors\n",
 				r.CheckIns, r.Elapsed.Seconds(), o.Pollbooks, r.PerSec/r.FsyncPerSec, ms(r.P50), r.Errors)
 			fmt.Fprintf(out, "re-tried from a second pollbook: %d voters, %d refused naming the first check-in; log holds %d check-ins\n",
 				r.Retried, r.RetryRefused, r.LogCheckIns)
@@ -51,6 +51,7 @@ func (m *Main) benchCheckInCmd() *cobra.Command {
 	c.Flags().IntVar(&o.Voters, "voters", 80_000, "voters in the synthetic county (bounds the check-ins)")
 	c.Flags().BoolVar(&o.BatchedClaims, "batched-claims", false, "also measure bare claims through the log, one publish each and in atomic batches")
 	c.Flags().DurationVar(&o.Anchor, "anchor", 3*time.Second, "how long the disk's sync rate is measured")
+	c.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the sustained phase to this file")
 	return withAction(c, access.ActionBench)
 }
 
