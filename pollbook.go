@@ -61,7 +61,22 @@ const (
 	// not the site's own): a SiteEntryRefused holding the entry itself, so
 	// that nothing the site sent is lost, and an alert for the county.
 	EventSiteEntryRefused EventType = "site.entry_refused"
+	// EventCountyPolicySet: the county's election-day rules changed; a
+	// CountyPolicy. Today: whether poll workers may register a voter who
+	// is not on the roll and check them in (same-day registration).
+	EventCountyPolicySet EventType = "county.policy_set"
 )
+
+// CountyPolicy is the payload of county.policy_set.
+type CountyPolicy struct {
+	County              string `json:"county"`
+	SameDayRegistration bool   `json:"same_day_registration"`
+	Reason              string `json:"reason"`
+}
+
+// CheckInSameDay is the Identity of a check-in that followed a same-day
+// registration at the polls.
+const CheckInSameDay = "same-day registration"
 
 // SiteEntryRefused is the payload of site.entry_refused.
 type SiteEntryRefused struct {

@@ -49,6 +49,8 @@ const (
 	ActionPollbookAdjudicate Action = "pollbook.adjudicate" // accept or reject provisionals; record mail ballots
 	ActionTurnoutRead        Action = "turnout.read"        // live turnout and check-in rate
 	ActionPollbookPaper      Action = "pollbook.paper"      // switch a place to the paper pollbook and back; enter paper check-ins
+	ActionPollbookRegister   Action = "pollbook.register"   // same-day registration at the polls, where the county allows it
+	ActionCountyPolicy       Action = "county.policy"       // set a county's election-day rules (same-day registration)
 	ActionTabulationImport   Action = "tabulation.import"   // upload an election definition, CVRs, a ballot manifest
 	ActionTabulationRead     Action = "tabulation.read"     // unpublished tallies and reconciliation
 	ActionResultsPublish     Action = "results.publish"     // publish the current count
@@ -148,6 +150,8 @@ var Matrix = map[Action]Rule{
 	ActionPollbookAdjudicate: {Roles: []vigil.Role{vigil.RoleCountyAdmin}, Scoped: true, Write: true},
 	ActionTurnoutRead:        {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleObserver}, Scoped: true},
 	ActionPollbookPaper:      {Roles: []vigil.Role{vigil.RolePollSupervisor, vigil.RoleCountyAdmin, vigil.RoleOperator}, Scoped: true, Write: true},
+	ActionPollbookRegister:   {Roles: []vigil.Role{vigil.RolePollWorker, vigil.RolePollSupervisor}, Scoped: true, Write: true},
+	ActionCountyPolicy:       {Roles: []vigil.Role{vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleOperator}, Scoped: true, Write: true},
 	ActionTabulationImport:   {Roles: []vigil.Role{vigil.RoleTabulator, vigil.RoleOperator}, Scoped: true, Write: true},
 	ActionTabulationRead:     {Roles: []vigil.Role{vigil.RoleTabulator, vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleOperator}, Scoped: true},
 	ActionResultsPublish:     {Roles: []vigil.Role{vigil.RoleCountyAdmin, vigil.RoleStateAdmin, vigil.RoleOperator}, Scoped: true, Write: true},

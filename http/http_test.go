@@ -206,6 +206,12 @@ func probes() map[access.Action]func(i int) (method, path string, body any) {
 		access.ActionDeviceCheck:     func(int) (string, string, any) { return "POST", "/api/v1/equipment/device-check", probeDeviceCheck },
 		access.ActionDeviceRead:      func(int) (string, string, any) { return "GET", "/api/v1/devices", nil },
 		access.ActionSiteRead:        func(int) (string, string, any) { return "GET", "/api/v1/sites", nil },
+		access.ActionPollbookRegister: func(int) (string, string, any) {
+			return "POST", "/api/v1/pollbook/registrations", `{"voter":{"name":{"first":"P","last":"Probe"}}}`
+		},
+		access.ActionCountyPolicy: func(int) (string, string, any) {
+			return "POST", "/api/v1/counties/ADAMS/policy", `{"same_day_registration":false,"reason":"probe"}`
+		},
 		access.ActionDeviceManage: func(int) (string, string, any) {
 			return "POST", "/api/v1/devices/codes", `{"site":"county/ADAMS/place/P01","name":"probe"}`
 		},

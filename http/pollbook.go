@@ -69,6 +69,7 @@ func (s *Server) registerPollbook() {
 	s.handle("GET /api/v1/pollbook/turnout", access.ActionTurnoutRead, county, h.apiTurnout)
 	s.handle("GET /api/v1/pollbook/turnout/stream", access.ActionTurnoutRead, county, h.turnoutStream)
 	h.registerPaper(site)
+	h.registerSameDay(site)
 	h.registerHistory()
 	h.registerRoster()
 }

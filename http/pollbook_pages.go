@@ -36,6 +36,10 @@ func (h *pollbooks) pageData(r *http.Request, rq *request, site vigil.Scope, tit
 		d["OnPaper"] = mode
 	}
 	d["CanPaper"] = h.canAct(rq, access.ActionPollbookPaper)
+	if county, _, ok := pollbook.SitePlace(site); ok && h.canAct(rq, access.ActionPollbookRegister) {
+		allowed, _ := h.s.node.DB.SameDayRegistration(r.Context(), county)
+		d["CanRegister"] = allowed
+	}
 	return d
 }
 

@@ -16,6 +16,7 @@ import (
 func registerPollbook(m map[vigil.EventType]applier) {
 	registerPollbookConflicts(m)
 	registerPaperMode(m)
+	registerCountyPolicy(m)
 	m[vigil.EventCheckInRecorded] = func(tx *Tx, ev vigil.Event) error {
 		c, err := decode[vigil.CheckIn](ev)
 		if err != nil {

@@ -81,7 +81,7 @@ func (m *Main) newRoot() *cobra.Command {
 		m.verifyCmd(), m.benchCmd())
 	root.AddCommand(m.backupCmd(), m.restoreCmd(), m.drillCmd(), m.paperCmd())
 	root.AddCommand(m.mirrorCmd())
-	root.AddCommand(m.siteCmd())
+	root.AddCommand(m.siteCmd(), m.countyCmd())
 	root.AddCommand(m.votersCmd())
 	root.AddCommand(m.equipmentCmd(), m.devicesCmd(), m.pollbookCmd())
 	root.AddCommand(m.detectCmd(), m.alertsCmd())
