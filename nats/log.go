@@ -32,6 +32,7 @@ type Log struct {
 	life    context.Context // cancelled by Close: ends an in-flight publish
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	closing sync.Once
 }
 
 // OpenLog binds to the EVENTS stream, which must exist (see CheckStreams).
@@ -54,8 +55,10 @@ func OpenLog(ctx context.Context, js jetstream.JetStream) (*Log, error) {
 
 // Close stops the group committer; pending appends fail with Unavailable.
 func (l *Log) Close() {
-	l.cancel()
-	close(l.stop)
+	l.closing.Do(func() {
+		l.cancel()
+		close(l.stop)
+	})
 	l.wg.Wait()
 }
 
