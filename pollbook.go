@@ -65,7 +65,24 @@ const (
 	// CountyPolicy. Today: whether poll workers may register a voter who
 	// is not on the roll and check them in (same-day registration).
 	EventCountyPolicySet EventType = "county.policy_set"
+	// EventSiteMerged: the hub took a batch of a polling-place site's
+	// offline entries; a SiteMerged with what became of them. Entries the
+	// hub already held (Already) are a lost reply, a replayed message, or
+	// a site restored from an older copy: nothing is stored twice, and the
+	// county is told.
+	EventSiteMerged EventType = "site.merged"
 )
+
+// SiteMerged is the payload of site.merged.
+type SiteMerged struct {
+	Site      string `json:"site"`
+	From      uint64 `json:"from"` // the batch's entries in the site's log
+	To        uint64 `json:"to"`
+	Merged    int    `json:"merged"`
+	Conflicts int    `json:"conflicts"`
+	Already   int    `json:"already"`
+	Refused   int    `json:"refused"`
+}
 
 // CountyPolicy is the payload of county.policy_set.
 type CountyPolicy struct {

@@ -207,6 +207,17 @@ func (h *siteHub) merge(ctx context.Context, name string, place vigil.Scope, dat
 	t.Merged, t.Already, t.Conflicts, t.Refused = t.Merged+c.Merged, t.Already+c.Already, t.Conflicts+c.Conflicts, t.Refused+c.Refused
 	h.taken[name] = t
 	h.mu.Unlock()
+	if len(r.Outcomes) > 0 {
+		// The record of the batch (an alert when it re-sent entries).
+		a := vigil.Actor{Name: "site:" + name, Role: vigil.RoleSystem, Scope: place, Origin: h.n.Origin()}
+		rec := vigil.SiteMerged{Site: name, From: req.Entries[0].Seq, To: req.Entries[len(r.Outcomes)-1].Seq,
+			Merged: c.Merged - c.Conflicts, Conflicts: c.Conflicts, Already: c.Already, Refused: c.Refused}
+		if ev, err := vigil.NewEvent(a, vigil.EventSiteMerged, name, h.n.Now(), rec); err == nil {
+			if _, err := h.n.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
+				h.n.log.Warn("site merge not recorded", "site", name, "err", err)
+			}
+		}
+	}
 	return r
 }
 

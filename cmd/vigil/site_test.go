@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/netcut"
 	"github.com/vigil-elections/vigil/internal/testutil"
 	"github.com/vigil-elections/vigil/node"
+	"github.com/vigil-elections/vigil/sqlite"
 )
 
 // A hub and three polling-place sites, each a real `vigil site` process
@@ -347,6 +348,54 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 			st, body, _ := a.pw.get(context.Background(), "/api/v1/pollbook/checkins/"+probe+"?site=county/ADAMS/place/P01")
 			return st == http.StatusOK && strings.Contains(string(body), "P03")
 		})
+	})
+
+	t.Run("replay: a site that re-sends its log stores nothing twice, and the county is alerted", func(t *testing.T) {
+		log, closeLog := connectLog(t, hubDir)
+		defer closeLog()
+		count := func() (checkIns, resent int, alerted bool) {
+			for _, data := range readAll(t, log) {
+				entry, _ := vigil.UnmarshalEntry(data)
+				for _, ev := range entry {
+					switch ev.Type {
+					case vigil.EventCheckInRecorded, vigil.EventCheckInConflicted:
+						checkIns++
+					case vigil.EventSiteMerged:
+						var m vigil.SiteMerged
+						json.Unmarshal(ev.Payload, &m)
+						resent += m.Already
+					case vigil.EventAlertRaised:
+						var a vigil.AlertRaised
+						json.Unmarshal(ev.Payload, &a)
+						alerted = alerted || a.Rule == "site-resent-entries"
+					}
+				}
+			}
+			return
+		}
+		before, resentBefore, _ := count()
+		// Site C as if restored from an older copy: its merge cursor back
+		// at the start of its log.
+		cSite.proc.stop(t)
+		db, err := sqlite.Open(t.Context(), filepath.Join(cSite.dir, "vigil.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`UPDATE site_state SET value = '0' WHERE key = 'merged'`); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		device := cSite.pw.device
+		cSite.start(outer, hubDir)
+		cSite.pw = signInWhenSeen(t, cSite, "pw-p03")
+		cSite.pw.device = device
+		waitFor(t, "the hub to record the re-sent entries and alert", 30*time.Second, func() bool {
+			_, resent, alerted := count()
+			return resent-resentBefore >= len(acked) && alerted
+		})
+		if after, _, _ := count(); after != before {
+			t.Fatalf("re-sent entries stored %d check-ins or conflicts again", after-before)
+		}
 	})
 }
 
