@@ -71,7 +71,16 @@ const (
 	// a site restored from an older copy: nothing is stored twice, and the
 	// county is told.
 	EventSiteMerged EventType = "site.merged"
+	// EventSiteLink: a polling-place site's link to the hub came up or
+	// went down, as the hub saw it; a SiteLink.
+	EventSiteLink EventType = "site.link"
 )
+
+// SiteLink is the payload of site.link.
+type SiteLink struct {
+	Site string `json:"site"`
+	Up   bool   `json:"up"`
+}
 
 // SiteMerged is the payload of site.merged.
 type SiteMerged struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
 	"github.com/vigil-elections/vigil/pollbook"
+	"github.com/vigil-elections/vigil/sqlite"
 )
 
 // siteQuery keeps an explicit ?site= across the pollbook's links and forms.
@@ -252,7 +253,7 @@ func (h *pollbooks) turnoutPage(w http.ResponseWriter, r *http.Request, rq *requ
 	}
 	h.s.renderPage(w, r, rq, "pollbook_turnout.html", map[string]any{"Title": "Turnout", "County": county,
 		"Election": e, "Turnout": t, "Stream": "/api/v1/pollbook/turnout/stream?county=" + url.QueryEscape(county),
-		"Sites": h.s.siteLinks(rq)})
+		"Sites": h.s.siteRows(rq)})
 	return nil
 }
 
@@ -265,7 +266,10 @@ func (h *pollbooks) turnoutStream(w http.ResponseWriter, r *http.Request, rq *re
 	}
 	return h.s.streamOnApply(w, r, "turnout", func(ctx context.Context) (any, error) {
 		t, _, err := h.turnout(ctx, county)
-		return t, err
+		return struct {
+			sqlite.Turnout
+			Sites []siteRow `json:"sites"`
+		}{t, h.s.siteRows(rq)}, err
 	})
 }
 

@@ -44,6 +44,33 @@ func (s *Server) siteLinks(rq *request) []node.SiteLinkState {
 	return out
 }
 
+// siteRow is a hub's site as the turnout page's table shows it.
+type siteRow struct {
+	Name      string `json:"name"`
+	Place     string `json:"place"`
+	Link      string `json:"link"`
+	LastHeard string `json:"last_heard"`
+	Merged    int    `json:"merged"`
+	Conflicts int    `json:"conflicts"`
+	Refused   int    `json:"refused"`
+}
+
+func (s *Server) siteRows(rq *request) []siteRow {
+	var out []siteRow
+	for _, l := range s.siteLinks(rq) {
+		r := siteRow{Name: l.Name, Place: string(l.Place), Link: "OFFLINE", LastHeard: "—", Merged: l.Merged,
+			Conflicts: l.Conflicts, Refused: l.Refused}
+		if l.Connected {
+			r.Link = "online"
+		}
+		if !l.LastHeard.IsZero() {
+			r.LastHeard = l.LastHeard.Local().Format("15:04:05")
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // siteBanner is what a site's pages say about its link.
 type siteBanner struct {
 	node.SiteStatus

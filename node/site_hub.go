@@ -92,7 +92,48 @@ func (n *Node) startSiteHub() error {
 		return vigil.Wrap("node.sites", vigil.Unavailable, err)
 	}
 	n.siteHub = h
+	ctx, cancel := context.WithCancel(context.Background())
+	prev := n.cancel
+	n.cancel = func() {
+		cancel()
+		if prev != nil {
+			prev()
+		}
+	}
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); h.watchLinks(ctx) }()
 	return nil
+}
+
+// watchLinks records each site's link going up or down (site.link), so the
+// turnout page and the log show when a site was cut off.
+func (h *siteHub) watchLinks(ctx context.Context) {
+	up := map[string]bool{}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		now := h.n.server.LeafNames()
+		for name, place := range h.sites {
+			if now[name] == up[name] {
+				continue
+			}
+			a := vigil.Actor{Name: "site:" + name, Role: vigil.RoleSystem, Scope: place, Origin: h.n.Origin()}
+			ev, err := vigil.NewEvent(a, vigil.EventSiteLink, name, h.n.Now(), vigil.SiteLink{Site: name, Up: now[name]})
+			if err != nil {
+				continue
+			}
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if _, err := h.n.Log.Append(actx, []vigil.Event{ev}, vigil.AppendOptions{}); err == nil {
+				up[name] = now[name]
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (h *siteHub) serve(msg *natsgo.Msg) {

@@ -203,6 +203,9 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 			st, body, _ := cSite.pw.get(context.Background(), "/pollbook?site=county/ADAMS/place/P03")
 			return st == http.StatusOK && strings.Contains(string(body), "OFFLINE") && strings.Contains(string(body), "last sync")
 		})
+		waitFor(t, "the hub to record site C's link down", 10*time.Second, func() bool {
+			return strings.HasSuffix(linkHistory(t, hubDir, cSite.name), "down")
+		})
 		// Meanwhile the county enters a paper check-in of a P03 voter on the
 		// hub: site C cannot know, and will check the voter in again.
 		csv := filepath.Join(root, "paper.csv")
@@ -308,6 +311,9 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 				}
 			}
 		}
+		waitFor(t, "the hub to record site C's link connected, cut and back up", 5*time.Second, func() bool {
+			return strings.HasPrefix(linkHistory(t, hubDir, cSite.name), "up,down,up")
+		})
 		if len(conflicts) != 1 || conflicts[0].Voter != vigil.VoterID(dup) || conflicts[0].Kept.Source != vigil.CheckInSourcePaper {
 			t.Fatalf("conflicts on the hub: %+v", conflicts)
 		}
@@ -459,4 +465,23 @@ func envInt(name string, def int) int {
 		return n
 	}
 	return def
+}
+
+// linkHistory is a site's link as the hub recorded it (site.link), e.g.
+// "up,down,up".
+func linkHistory(t *testing.T, hubDir, site string) string {
+	t.Helper()
+	log, closeLog := connectLog(t, hubDir)
+	defer closeLog()
+	var links []string
+	for _, data := range readAll(t, log) {
+		entry, _ := vigil.UnmarshalEntry(data)
+		for _, ev := range entry {
+			var l vigil.SiteLink
+			if ev.Type == vigil.EventSiteLink && json.Unmarshal(ev.Payload, &l) == nil && l.Site == site {
+				links = append(links, map[bool]string{true: "up", false: "down"}[l.Up])
+			}
+		}
+	}
+	return strings.Join(links, ",")
 }

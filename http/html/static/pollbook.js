@@ -90,6 +90,7 @@
       rows("by-place", t.by_place, ["name", "count", "registered", "percent"]);
       rows("by-hour", t.by_hour, ["key", "count"]);
       rows("by-precinct", t.by_precinct, ["name", "count", "registered", "percent"]);
+      rows("sites", t.sites, ["name", "place", "link", "last_heard", "merged", "conflicts", "refused"]);
       if (live) live.textContent = "live · updated " + new Date().toLocaleTimeString();
     });
     es.onerror = function () { if (live) live.textContent = "reconnecting…"; };
