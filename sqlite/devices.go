@@ -96,8 +96,16 @@ const EnrolmentCodeTTL = 24 * time.Hour
 // returns it (the log keeps only its hash). Errors: Invalid, Unavailable.
 func (d *Devices) IssueCode(ctx context.Context, a vigil.Actor, site vigil.Scope, name string) (code string, expires time.Time, err error) {
 	const op = "device.code"
-	if _, _, ok := pollbook.SitePlace(site); !ok {
+	county, place, ok := pollbook.SitePlace(site)
+	if !ok {
 		return "", time.Time{}, vigil.FieldError(op, "site", "a device is enrolled for one polling place: county/ID/place/ID")
+	}
+	var n int
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM places WHERE id = ? AND county = ?`, place, county).Scan(&n); err != nil {
+		return "", time.Time{}, vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	if n == 0 {
+		return "", time.Time{}, vigil.FieldError(op, "site", "there is no polling place %s in county %s", place, county)
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 64 {

@@ -81,6 +81,9 @@ func TestDevicesAndLifecycleRulesFromTheCLI(t *testing.T) {
 		if out, err := run(t, "devices", "code", "--data", dir, "--site", "county/ADAMS", "--name", "x"); err == nil || !strings.Contains(err.Error(), "polling place") {
 			t.Fatalf("a code for a whole county: %v %s", err, out)
 		}
+		if out, err := run(t, "devices", "code", "--data", dir, "--site", "county/ADAMS/place/P99", "--name", "x"); err == nil || !strings.Contains(err.Error(), "no polling place P99") {
+			t.Fatalf("a code for a place that does not exist: %v %s", err, out)
+		}
 	})
 	t.Run("list and revoke", func(t *testing.T) {
 		base := startServeInProcess(t, dir)
