@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil"
+	"github.com/vigil-elections/vigil/pollbook"
 	"github.com/vigil-elections/vigil/sqlite"
 )
 
@@ -32,6 +33,25 @@ func (e *testEnv) mustCode(site vigil.Scope) string {
 	n := e.node
 	d := sqlite.NewDevices(n.DB, n, n.Now, sqlite.NewEquipment(n.DB, n, n.Now))
 	op := vigil.Actor{Name: "test", Role: vigil.RoleOperator, Scope: vigil.ScopeState, Origin: "http-test"}
+	// Codes are issued only for places that exist: define the place if the
+	// test has not loaded a county (mustCounty redefines it in full).
+	county, place, _ := pollbook.SitePlace(site)
+	var known int
+	n.DB.QueryRow(`SELECT COUNT(*) FROM places WHERE id = ?`, place).Scan(&known)
+	if known == 0 {
+		var evs []vigil.Event
+		for _, def := range []struct {
+			typ     vigil.EventType
+			payload any
+		}{{vigil.EventCountyDefined, vigil.County{ID: county, Name: county}},
+			{vigil.EventPlaceDefined, vigil.PollingPlace{ID: place, County: county, Name: place}}} {
+			ev, _ := vigil.NewEvent(op, def.typ, county+"/"+place, time.Now(), def.payload)
+			evs = append(evs, ev)
+		}
+		if _, err := n.Append(context.Background(), evs, vigil.AppendOptions{}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	code, _, err := d.IssueCode(context.Background(), op, site, "test tablet")
 	if err != nil {
 		e.t.Fatal(err)
