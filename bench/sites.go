@@ -6,7 +6,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,6 +30,8 @@ type SitesOptions struct {
 	Duration time.Duration // online phase
 	Rate     int           // online check-ins per second, over all sites
 	Offline  int           // check-ins made at the cut-off site
+	// CPUProfile, when set, receives a CPU profile of the catch-up.
+	CPUProfile string
 }
 
 // SitesResult is what RunSites measured.
@@ -252,6 +256,16 @@ func RunSites(ctx context.Context, o SitesOptions, progress io.Writer) (SitesRes
 	say("offline: %d check-ins at the cut-off site, %.0f/s", res.OfflineMade, res.OfflinePerSec)
 
 	// Reconnect: until the hub holds every one.
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+	}
 	cut.proxy.Restore()
 	restored := time.Now()
 	for {
@@ -265,6 +279,9 @@ func RunSites(ctx context.Context, o SitesOptions, progress io.Writer) (SitesRes
 		time.Sleep(10 * time.Millisecond)
 	}
 	res.CatchUp = time.Since(restored)
+	if o.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	say("reconnect: the hub held all %d offline check-ins %v after the link was restored", res.OfflineMade, res.CatchUp.Round(time.Millisecond))
 
 	// Read the hub's log back: every acknowledged check-in, once per voter.

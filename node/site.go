@@ -416,14 +416,12 @@ func (s *siteLink) mergeOnce(ctx context.Context) (more bool, err error) {
 	}
 	s.heard()
 	taken := len(r.Outcomes)
+	var held []vigil.Event
 	for i, o := range r.Outcomes {
-		ev := batch.Entries[i].Event
-		if ev.Type == vigil.EventCheckInRecorded {
+		if ev := batch.Entries[i].Event; ev.Type == vigil.EventCheckInRecorded {
 			// Held by the hub, as the voter's check-in or as one side of a
 			// conflict: either way it is no longer only here.
-			if err := s.n.DB.SiteClaimMerged(ctx, ev.ID, 1); err != nil {
-				return false, err
-			}
+			held = append(held, ev)
 		}
 		if o.Outcome == outcomeRefused {
 			s.mu.Lock()
@@ -431,6 +429,9 @@ func (s *siteLink) mergeOnce(ctx context.Context) (more bool, err error) {
 				" of this site's log (kept there as evidence): " + o.Reason
 			s.mu.Unlock()
 		}
+	}
+	if err := s.n.DB.SiteClaimsMerged(ctx, held); err != nil {
+		return false, err
 	}
 	if taken == 0 {
 		return false, &vigil.Error{Op: "site.merge", Kind: r.Kind, Message: "the county's system could not take this site's entries: " + r.Error}

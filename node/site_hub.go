@@ -181,7 +181,7 @@ func (h *siteHub) appendFor(ctx context.Context, name string, place vigil.Scope,
 
 // merge takes a batch of a site's offline entries. Entries about different
 // voters are merged concurrently (each merge is a claim, one sync each, so
-// concurrency is what lets the store group them);
+// concurrency is what fills the log's atomic batches);
 // entries about one voter stay in order.
 func (h *siteHub) merge(ctx context.Context, name string, place vigil.Scope, data []byte) siteMergeReply {
 	var req siteMerge
@@ -201,7 +201,7 @@ func (h *siteHub) merge(ctx context.Context, name string, place vigil.Scope, dat
 	}
 	work := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(64, len(keys)) {
+	for range min(256, len(keys)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -39,10 +39,29 @@ func (db *DB) RecordSiteClaim(ctx context.Context, siteSeq uint64, ev vigil.Even
 	return vigil.Wrap(op, vigil.Unavailable, err)
 }
 
-// SiteClaimMerged records that the hub holds the site's check-in event.
-func (db *DB) SiteClaimMerged(ctx context.Context, event string, hubSeq uint64) error {
-	_, err := db.ExecContext(ctx, `UPDATE site_claims SET hub_seq = ? WHERE event = ? AND hub_seq = 0`, hubSeq, event)
-	return vigil.Wrap("site.claim", vigil.Unavailable, err)
+// SiteClaimsMerged records, in one transaction, that the hub holds the
+// site's check-in events.
+func (db *DB) SiteClaimsMerged(ctx context.Context, events []vigil.Event) error {
+	const op = "site.claim"
+	if len(events) == 0 {
+		return nil
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `UPDATE site_claims SET hub_seq = 1 WHERE voter = ? AND event = ? AND hub_seq = 0`)
+	if err != nil {
+		return vigil.Wrap(op, vigil.Unavailable, err)
+	}
+	defer st.Close()
+	for _, ev := range events {
+		if _, err := st.ExecContext(ctx, ev.Key, ev.ID); err != nil {
+			return vigil.Wrap(op, vigil.Unavailable, err)
+		}
+	}
+	return vigil.Wrap(op, vigil.Unavailable, tx.Commit())
 }
 
 // SiteCursor is the last entry of the site's log the hub has taken.

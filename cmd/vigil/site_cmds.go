@@ -236,9 +236,10 @@ func (m *Main) benchSitesCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&o.Dir, "dir", "", "scratch directory (default: a new temporary one)")
-	c.Flags().IntVar(&o.Voters, "voters", 60000, "county size (the cut-off site's place needs --offline active voters)")
+	c.Flags().IntVar(&o.Voters, "voters", 70000, "county size (the cut-off site's place needs --offline active voters)")
 	c.Flags().IntVar(&o.Rate, "rate", 100, "online check-ins per second over the three sites")
 	c.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, "length of the online phase")
 	c.Flags().IntVar(&o.Offline, "offline", 10000, "check-ins made at the cut-off site")
+	c.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the catch-up to this file")
 	return withAction(c, access.ActionBench)
 }
