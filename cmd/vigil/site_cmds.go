@@ -63,7 +63,7 @@ of the hub's keyring/secrets.key (--secrets-key FILE); later runs need only --da
 	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
 	c.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	withAction(c, access.ActionSiteRun)
-	c.AddCommand(m.siteAllowCmd(), m.siteStatusCmd())
+	c.AddCommand(m.siteAllowCmd(), m.siteRevokeCmd(), m.siteStatusCmd())
 	return c
 }
 
@@ -163,6 +163,25 @@ for its own place; the hub checks each one and records what it refuses
 	c.Flags().StringVar(&certFile, "tls-cert", "", "the listener's certificate (default: a self-signed one, pinned by the credential)")
 	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
 	c.Flags().StringVar(&out, "out", "", "write the credential to this file")
+	return withAction(c, access.ActionSiteAllow)
+}
+
+func (m *Main) siteRevokeCmd() *cobra.Command {
+	var dir, name string
+	c := &cobra.Command{
+		Use:   "revoke",
+		Short: "On the hub: stop admitting a site (its link is refused when `vigil serve` next starts)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := node.RevokeMirror(dir, name); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "site %s revoked; restart `vigil serve --data %s` to close its link\n", name, dir)
+			return nil
+		},
+	}
+	dataFlag(c, &dir)
+	c.Flags().StringVar(&name, "name", "", "the site's name")
 	return withAction(c, access.ActionSiteAllow)
 }
 

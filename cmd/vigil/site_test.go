@@ -129,6 +129,15 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 		!strings.Contains(err.Error(), "no polling place") {
 		t.Fatalf("a site for an unknown place was allowed: %v %s", err, out)
 	}
+	if out, err := run(t, "site", "allow", "--data", hubDir, "--name", "site-gone", "--place", "P04", "--out", filepath.Join(root, "gone")); err != nil {
+		t.Fatal(err, out)
+	}
+	if out, err := run(t, "site", "revoke", "--data", hubDir, "--name", "site-gone"); err != nil || !strings.Contains(out, "revoked") {
+		t.Fatal(err, out)
+	}
+	if out, err := run(t, "site", "revoke", "--data", hubDir, "--name", "site-gone"); err == nil {
+		t.Fatalf("revoking a site twice: %s", out)
+	}
 	startServe(t, hubDir)
 	for _, s := range sites {
 		s.proxy = testutil.NewCutProxy(t, listen)
