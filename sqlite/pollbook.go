@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -425,8 +426,8 @@ func joinName(last, first, middle, suffix string) string {
 // mailVoted reports whether a full record's history shows a mail ballot on
 // the election's day.
 func mailVoted(record string, day string) bool {
-	if record == "" || day == "" {
-		return false
+	if record == "" || day == "" || !strings.Contains(record, string(vigil.MethodAbsentee)) {
+		return false // most voters: no mail ballot on record, no need to decode it
 	}
 	var r struct {
 		History []vigil.VotingHistoryEntry `json:"history"`
