@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ type VoterOptions struct {
 	Searches   int    // typo searches timed
 	Duplicates int    // voters in the generated roll for duplicate finding
 	SQLite3    string // the sqlite3 shell for the anchor ("" finds it on PATH; missing: no anchor)
+	CPUProfile string // if set, a CPU profile of the import is written there
+	MemProfile string // if set, a heap profile taken after the import is written there
 }
 
 // VoterResult is what RunVoters measured.
@@ -38,19 +41,23 @@ type VoterResult struct {
 	ImportTime     time.Duration
 	ImportRowsPerS float64
 	ImportCPU      time.Duration // user+system CPU of the whole process during the import
-	Events         int
-	PeakRSS        int64 // bytes, the whole process (including the embedded NATS server)
-	GoHeapSys      int64 // bytes the Go heap took from the OS (SQLite's memory is outside it)
-	AnchorRowsPerS float64
-	AnchorNote     string
-	SearchP50      time.Duration
-	SearchP99      time.Duration
-	SearchFound    float64 // share of typo searches whose voter was in the top 10
-	SearchNamed    float64 // share whose first hit has the voter's name (several voters may share it)
-	DupVoters      int
-	DupTime        time.Duration
-	DupAccuracy    voter.Accuracy
-	VerifyTime     time.Duration
+	// The import's phases: the checking pass, the appending pass (the
+	// projection applying behind it), and the rest (the projection catching
+	// up, and the voter.imported event building the search keys and indexes).
+	ImportCheck, ImportAppend, ImportFinish time.Duration
+	Events                                  int
+	PeakRSS                                 int64 // bytes, the whole process (including the embedded NATS server)
+	GoHeapSys                               int64 // bytes the Go heap took from the OS (SQLite's memory is outside it)
+	AnchorRowsPerS                          float64
+	AnchorNote                              string
+	SearchP50                               time.Duration
+	SearchP99                               time.Duration
+	SearchFound                             float64 // share of typo searches whose voter was in the top 10
+	SearchNamed                             float64 // share whose first hit has the voter's name (several voters may share it)
+	DupVoters                               int
+	DupTime                                 time.Duration
+	DupAccuracy                             voter.Accuracy
+	VerifyTime                              time.Duration
 }
 
 // RunVoters generates a North Carolina voter file (the state's real 71
@@ -91,18 +98,55 @@ func RunVoters(ctx context.Context, o VoterOptions, progress io.Writer) (VoterRe
 	svc.Bulk, svc.WaitApplied = n.Log, n.WaitApplied
 	op := vigil.Actor{Name: "bench", Role: vigil.RoleOperator, Scope: vigil.ScopeState, Origin: n.Origin()}
 	say("importing…")
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, err
+		}
+		defer pprof.StopCPUProfile() // also on errors; stopping twice is harmless
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
+	var pass2, pass2End time.Time
 	ir, err := svc.Import(ctx, op, sqlite.ImportOptions{Layout: "nc", File: "ncvoter.txt",
-		Open: func() (io.ReadCloser, error) { return os.Open(file) }})
+		Open: func() (io.ReadCloser, error) { return os.Open(file) },
+		Progress: func(pass, rows int) {
+			if pass == 2 {
+				if pass2.IsZero() {
+					pass2 = time.Now()
+				}
+				pass2End = time.Now()
+			}
+		}})
 	if err != nil {
 		return res, err
 	}
 	res.ImportTime = time.Since(start)
+	if !pass2.IsZero() {
+		res.ImportCheck, res.ImportAppend, res.ImportFinish = pass2.Sub(start), pass2End.Sub(pass2), time.Since(pass2End)
+	}
 	res.ImportCPU = cpuTime() - cpu0
+	if o.CPUProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	res.ImportRowsPerS = float64(ir.Added) / res.ImportTime.Seconds()
 	res.Events = ir.Events
 	res.PeakRSS = peakRSS()
+	if o.MemProfile != "" {
+		f, err := os.Create(o.MemProfile)
+		if err != nil {
+			return res, err
+		}
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+		if err != nil {
+			return res, err
+		}
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.GoHeapSys = int64(ms.HeapSys)

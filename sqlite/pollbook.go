@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/pollbook"
+	"github.com/vigil-elections/vigil/voter"
 )
 
 func registerPollbook(m map[vigil.EventType]applier) {
@@ -429,10 +430,12 @@ func mailVoted(record string, day string) bool {
 	if record == "" || day == "" || !strings.Contains(record, string(vigil.MethodAbsentee)) {
 		return false // most voters: no mail ballot on record, no need to decode it
 	}
-	var r struct {
-		History []vigil.VotingHistoryEntry `json:"history"`
-	}
-	if json.Unmarshal([]byte(record), &r) != nil {
+	var r vigil.VoterRecord
+	if strings.HasPrefix(record, "[") { // an imported voter's row (voter.AppendRow)
+		if voter.ParseRow(record, &r) != nil {
+			return false
+		}
+	} else if json.Unmarshal([]byte(record), &r) != nil {
 		return false
 	}
 	for _, h := range r.History {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"database/sql"
 	"encoding/json"
 	"hash/fnv"
@@ -52,6 +51,11 @@ func keyHash(k string) int64 {
 	return int64(h.Sum64())
 }
 
+// voterCols are the voters columns an applier writes after id, in the
+// order of flatRow.
+const voterCols = `county, precinct, first_name, middle, last_name, suffix, birth_date, street, city, zip, party, status,
+	registered, gender, status_reason, fingerprint, updated, record`
+
 // voterStmts are the statements one event's records need.
 type voterStmts struct {
 	insert, update, read, addKey, delKey, history *sql.Stmt
@@ -65,11 +69,9 @@ func prepareVoterStmts(tx *Tx) (*voterStmts, error) {
 			*dst, err = tx.Prepare(q)
 		}
 	}
-	const cols = `county, precinct, first_name, middle, last_name, suffix, birth_date, street, city, zip, party, status,
-		registered, gender, status_reason, fingerprint, updated, record`
-	prep(&s.insert, `INSERT INTO voters(id, `+cols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	prep(&s.insert, `INSERT INTO voters(id, `+voterCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(id) DO NOTHING`)
-	prep(&s.update, `UPDATE voters SET (`+cols+`) = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE id = ?`)
+	prep(&s.update, `UPDATE voters SET (`+voterCols+`) = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE id = ?`)
 	prep(&s.read, `SELECT `+rowCols+` FROM voters WHERE id = ?`)
 	prep(&s.addKey, `INSERT INTO voter_keys(h, id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
 	prep(&s.delKey, `DELETE FROM voter_keys WHERE h = ? AND id = ?`)
@@ -91,19 +93,18 @@ func (s *voterStmts) close() {
 }
 
 // flat returns the foundation's columns for r (and the new ones), in the
-// order of prepareVoterStmts' cols.
+// order of voterCols.
 func flat(r *vigil.VoterRecord, raw []byte, ev vigil.Event) []any {
-	v := &r.Voter
-	street := v.Residence.Line1
-	if v.Residence.Line2 != "" {
-		street += " " + v.Residence.Line2
-	}
-	return []any{v.County, v.Precinct, v.Name.First, v.Name.Middle, v.Name.Last, v.Name.Suffix,
-		v.BirthDate.String(), street, v.Residence.City, v.Residence.ZIP, v.Party, string(v.Status.Code),
-		v.Registered.String(), v.Gender, string(v.Status.Reason), r.Fingerprint, timeText(ev.Time), string(raw)}
+	return flatRow(r, string(raw), timeText(ev.Time))
 }
 
 func applyVoterRecords(tx *Tx, ev vigil.Event) error {
+	if rp, ok, err := decodeVoterRows(ev.Payload); ok {
+		if err != nil {
+			return &vigil.Error{Op: "projector.decode", Kind: vigil.Integrity, Message: "payload of " + string(ev.Type) + " is malformed", Err: err}
+		}
+		return applyVoterRows(tx, ev, &rp)
+	}
 	var p struct {
 		Reason  vigil.ChangeReason `json:"reason"`
 		Detail  string             `json:"detail"`
@@ -134,96 +135,59 @@ func applyVoterRecords(tx *Tx, ev vigil.Event) error {
 			return err
 		}
 	}
-	if p.Import != "" {
-		// An import's keys wait for its voter.imported event; until then
-		// its voters are not found by search (the import is not done).
-		if err := ensurePendingKeys(tx); err != nil {
-			return err
-		}
-		return insertKeys(tx, st, keys, "voter_keys_pending")
-	}
-	// Inserting the keys in index order touches each index page once.
-	slices.SortFunc(keys, func(a, b voterKey) int {
-		if c := cmp.Compare(a.h, b.h); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
-	return insertKeys(tx, st, keys, "voter_keys")
+	return storeKeys(tx, keys, p.Import != "")
 }
 
-// ensurePendingKeys creates voter_keys_pending, where the keys of the
-// voters an import added or changed wait, in arrival order, until its
-// voter.imported event moves them into voter_keys in one sorted insert:
-// inserting millions of random hashes batch by batch would rewrite most of
-// the key index at every batch. The table is made here, not in migration
-// 0002 (already in use without it); a rebuild creates and drops it at the
-// same events.
-func ensurePendingKeys(tx *Tx) error {
-	_, err := tx.Exec(`CREATE TABLE IF NOT EXISTS voter_keys_pending (h INTEGER NOT NULL, id TEXT NOT NULL)`)
-	return err
+// storeKeys inserts the keys of an event's voters: into voter_keys, or,
+// for an import (pending), into a run that its voter.imported event
+// merges (voters_keys.go). Until then search does not find the import's
+// voters (the import is not done).
+func storeKeys(tx *Tx, keys []voterKey, pending bool) error {
+	if pending {
+		return writeKeyRun(tx, keys)
+	}
+	// Inserting the keys in index order touches each index page once.
+	slices.SortFunc(keys, compareKeys)
+	return insertKeys(tx, keys)
 }
 
 // mergePendingKeys moves every pending key (of this import and of any
-// earlier one that never finished) into voter_keys in index order.
+// earlier one that never finished) into voter_keys in index order, and
+// builds the roll's indexes if an import into an empty roll dropped them.
+// voter_keys_pending holds the keys of imports that older versions of
+// vigil applied and that have not finished.
 func mergePendingKeys(tx *Tx) error {
-	if err := ensurePendingKeys(tx); err != nil {
+	if err := mergeKeyRuns(tx); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(`INSERT INTO voter_keys(h, id) SELECT h, id FROM voter_keys_pending WHERE true
-		ORDER BY h, id ON CONFLICT DO NOTHING`); err != nil {
+	var legacy bool
+	if err := tx.QueryRow(`SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'voter_keys_pending')`).Scan(&legacy); err != nil {
 		return err
 	}
-	// Dropped, not emptied: a projection without an unfinished import has
-	// no such table, whichever vigil version built it.
-	_, err := tx.Exec(`DROP TABLE voter_keys_pending`)
-	return err
+	if legacy {
+		if _, err := tx.Exec(`INSERT INTO voter_keys(h, id) SELECT h, id FROM voter_keys_pending WHERE true
+			ORDER BY h, id ON CONFLICT DO NOTHING`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DROP TABLE voter_keys_pending`); err != nil {
+			return err
+		}
+	}
+	return restoreRollIndexes(tx)
 }
 
 // keysPerInsert is how many keys one multi-row INSERT carries: the
 // per-statement cost, not the B-tree, dominates single-row inserts.
 const keysPerInsert = 500
 
-func insertKeys(tx *Tx, st *voterStmts, keys []voterKey, table string) error {
-	conflict := " ON CONFLICT DO NOTHING"
-	if table == "voter_keys_pending" {
-		conflict = ""
-	}
-	if len(keys) >= keysPerInsert {
-		multi, err := tx.Prepare(`INSERT INTO ` + table + `(h, id) VALUES (?,?)` + strings.Repeat(",(?,?)", keysPerInsert-1) + conflict)
-		if err != nil {
-			return err
-		}
-		defer multi.Close()
-		args := make([]any, 0, 2*keysPerInsert)
-		for len(keys) >= keysPerInsert {
-			args = args[:0]
-			for _, k := range keys[:keysPerInsert] {
-				args = append(args, k.h, k.id)
-			}
-			if _, err := multi.Exec(args...); err != nil {
-				return err
-			}
-			keys = keys[keysPerInsert:]
-		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	one := st.addKey
-	if table == "voter_keys_pending" {
-		var err error
-		if one, err = tx.Prepare(`INSERT INTO voter_keys_pending(h, id) VALUES (?,?)`); err != nil {
-			return err
-		}
-		defer one.Close()
-	}
+func insertKeys(tx *Tx, keys []voterKey) error {
+	ins := keyInserter{tx: tx, table: "voter_keys"}
 	for _, k := range keys {
-		if _, err := one.Exec(k.h, k.id); err != nil {
+		if err := ins.add(k); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ins.flush()
 }
 
 type voterKey struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/sqlite"
+	"github.com/vigil-elections/vigil/voter"
 )
 
 // FuzzImport feeds arbitrary files to the importer: it must never panic,
@@ -48,8 +49,8 @@ func FuzzImport(f *testing.F) {
 				if ev.Type != vigil.EventVoterAdded {
 					continue
 				}
-				var p vigil.VoterRecords
-				if err := jsonUnmarshal(ev.Payload, &p); err != nil {
+				p, err := voter.ParseRecords(ev.Payload)
+				if err != nil {
 					t.Fatal(err)
 				}
 				if err := p.Validate(); err != nil {

@@ -29,8 +29,9 @@ type ImportOptions struct {
 	// BatchRecords and BatchBytes bound one event (defaults 4000 records
 	// and about 4 MiB, estimated; the log takes entries up to 8 MiB).
 	BatchRecords, BatchBytes int
-	// Progress, if set, is called now and then with the pass (1 or 2) and
-	// the rows read so far in it.
+	// Progress, if set, is called at the start of each pass (rows 0) and
+	// now and then during it, with the pass (1 or 2) and the rows read so
+	// far in it.
 	Progress func(pass, rows int)
 }
 
@@ -193,12 +194,17 @@ func (s *VoterService) readPass(o ImportOptions, pass int, fn func(*voter.Record
 	}
 	defer f.Close()
 	h := sha256.New()
-	r, err := voter.NewReader(o.Layout, io.TeeReader(f, h), o.Reader)
+	ro := o.Reader
+	ro.NoFingerprint = pass == 1 // the first pass only checks
+	r, err := voter.NewReader(o.Layout, io.TeeReader(f, h), ro)
 	if err != nil {
 		return nil, nil, err
 	}
 	var rec voter.Record
 	n := 0
+	if o.Progress != nil {
+		o.Progress(pass, 0)
+	}
 	for {
 		err := r.Read(&rec)
 		if err == io.EOF {
@@ -257,18 +263,63 @@ func (s *VoterService) importBatch(ctx context.Context, actor vigil.Actor, impor
 		}
 	}
 	br.Added, br.Changed = len(added), len(changed)
+	// New voters travel in the row form, changed ones as JSON objects
+	// (detection rules read their fields; see voters_rows.go).
+	detail := "import of " + file
+	var rows []byte
+	nrows := 0
+	var asJSON []vigil.VoterRecord
+	flushRows := func() error {
+		if nrows == 0 {
+			return nil
+		}
+		ev, err := vigil.NewEvent(actor, vigil.EventVoterAdded, "", s.Now(), nil)
+		if err != nil {
+			return err
+		}
+		// Written here, not by json.Marshal: it would check and compact
+		// the rows once more.
+		ev.Payload = appendVoterRows(make([]byte, 0, len(rows)+200), vigil.ReasonNew, detail, importID, rows)
+		if last, err = log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
+			return err
+		}
+		br.events++
+		rows, nrows = rows[:0], 0
+		return nil
+	}
+	for i := range added {
+		if nrows > 0 && len(rows) >= maxBytes {
+			if err := flushRows(); err != nil {
+				return br, last, err
+			}
+		}
+		n := len(rows)
+		if nrows > 0 {
+			rows = append(rows, ',')
+		}
+		var ok bool
+		if rows, ok = voter.AppendRow(rows, &added[i]); !ok {
+			rows = rows[:n]
+			asJSON = append(asJSON, added[i])
+			continue
+		}
+		nrows++
+	}
+	if err := flushRows(); err != nil {
+		return br, last, err
+	}
 	for _, part := range []struct {
 		typ  vigil.EventType
 		recs []vigil.VoterRecord
 		why  vigil.ChangeReason
-	}{{vigil.EventVoterAdded, added, vigil.ReasonNew}, {vigil.EventVoterChanged, changed, vigil.ReasonImport}} {
+	}{{vigil.EventVoterAdded, asJSON, vigil.ReasonNew}, {vigil.EventVoterChanged, changed, vigil.ReasonImport}} {
 		for len(part.recs) > 0 {
 			n, size := 0, 0
 			for n < len(part.recs) && (n == 0 || size < maxBytes) {
 				size += recordSize(&part.recs[n])
 				n++
 			}
-			p := vigil.VoterRecords{Reason: part.why, Import: importID, Detail: "import of " + file, Records: part.recs[:n]}
+			p := vigil.VoterRecords{Reason: part.why, Import: importID, Detail: detail, Records: part.recs[:n]}
 			ev, err := vigil.NewEvent(actor, part.typ, "", s.Now(), p)
 			if err != nil {
 				return br, last, err

@@ -20,7 +20,8 @@ const rowCols = `id, county, precinct, first_name, middle, last_name, suffix, bi
 // voterRow is one row of the voters table.
 type voterRow struct {
 	ID, County, Precinct, First, Middle, Last, Suffix, BirthDate, Street, City, ZIP, Party,
-	Status, Registered, Gender, StatusReason, Fingerprint, MergedInto, Updated, RecordJSON string
+	Status, Registered, Gender, StatusReason, Fingerprint, MergedInto, Updated string
+	RecordJSON string // the record column: JSON or a row
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -33,11 +34,17 @@ func scanRow(s scanner) (voterRow, error) {
 	return r, err
 }
 
-// Record returns the full record; rows of the foundation's roll (no
-// record JSON) are rebuilt from their columns.
+// Record returns the full record, from the record column: a JSON object,
+// or a row (voter.AppendRow) for voters an import added. Rows of the
+// foundation's roll (no record) are rebuilt from their columns.
 func (r voterRow) Record() vigil.VoterRecord {
-	if r.RecordJSON != "" {
-		var rec vigil.VoterRecord
+	var rec vigil.VoterRecord
+	switch {
+	case strings.HasPrefix(r.RecordJSON, "["):
+		if voter.ParseRow(r.RecordJSON, &rec) == nil {
+			return rec
+		}
+	case r.RecordJSON != "":
 		if json.Unmarshal([]byte(r.RecordJSON), &rec) == nil {
 			return rec
 		}

@@ -45,6 +45,14 @@
 // and changed fingerprints, so importing one file twice changes nothing
 // and a newer file yields exactly the changed records.
 //
+// # The row form
+//
+// AppendRow writes a record as a JSON array of strings in a fixed order
+// (no field names), ParseRow reads it back without reflection, and
+// ParseRecords reads a voter.added or voter.changed payload in either
+// form. An import's voter.added events carry their records this way:
+// about half the bytes of JSON objects, decoded several times faster.
+//
 // # Search
 //
 // SearchKeys and QueryKeys define a key table for candidate lookup that

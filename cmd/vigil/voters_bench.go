@@ -30,6 +30,7 @@ func (m *Main) benchVotersCmd() *cobra.Command {
 					r.Rows, float64(r.SearchP50.Microseconds())/1000, float64(r.SearchP99.Microseconds())/1000, 100*r.SearchFound, 100*r.SearchNamed)
 				return nil
 			}
+			limitVoterImportMemory()
 			if o.Dir == "" {
 				d, err := os.MkdirTemp("", "vigil-bench-voters-")
 				if err != nil {
@@ -46,6 +47,8 @@ func (m *Main) benchVotersCmd() *cobra.Command {
 			fmt.Fprintf(out, "import: %d rows (%.0f MB, NC layout) in %.1f s: %.0f rows/s (%.0f µs CPU per row), %d events, peak RSS %.0f MiB\n",
 				r.Rows, float64(r.FileBytes)/1e6, r.ImportTime.Seconds(), r.ImportRowsPerS,
 				float64(r.ImportCPU.Microseconds())/float64(max(r.Rows, 1)), r.Events, float64(r.PeakRSS)/(1<<20))
+			fmt.Fprintf(out, "phases: checking pass %.1f s, appending pass %.1f s, projection catching up and search keys %.1f s\n",
+				r.ImportCheck.Seconds(), r.ImportAppend.Seconds(), r.ImportFinish.Seconds())
 			fmt.Fprintf(out, "memory: Go heap %.0f MiB of the peak RSS\n", float64(r.GoHeapSys)/(1<<20))
 			if r.AnchorRowsPerS > 0 {
 				fmt.Fprintf(out, "anchor: %.0f rows/s %s; ratio %.2f\n", r.AnchorRowsPerS, r.AnchorNote, r.ImportRowsPerS/r.AnchorRowsPerS)
@@ -66,5 +69,7 @@ func (m *Main) benchVotersCmd() *cobra.Command {
 	c.Flags().IntVar(&o.Duplicates, "duplicates", 100_000, "voters in the generated roll for duplicate finding (0: skip)")
 	c.Flags().BoolVar(&searchOnly, "search-only", false, "only time the searches again, on the node an earlier run left in --dir")
 	c.Flags().StringVar(&o.SQLite3, "sqlite3", "", "the sqlite3 shell for the anchor (default: from PATH; skipped if missing)")
+	c.Flags().StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the import to this file")
+	c.Flags().StringVar(&o.MemProfile, "memprofile", "", "write a heap profile (allocations) after the import to this file")
 	return withAction(c, access.ActionBench)
 }

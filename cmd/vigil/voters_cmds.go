@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -56,6 +57,7 @@ nothing. Rejected rows are listed (file, line, field, reason) in --rejects.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			const op = "voters import"
+			limitVoterImportMemory()
 			file := args[0]
 			if layout == "" {
 				return vigil.FieldError(op, "layout", "name the file's layout: %s", layoutNames())
@@ -404,4 +406,19 @@ func (m *Main) votersRosterCmd() *cobra.Command {
 	c.Flags().StringVar(&place, "polling-place", "", "the polling place's id")
 	c.Flags().StringVar(&outPath, "out", "", "write to this file (default standard output)")
 	return withAction(c, access.ActionVoterExport)
+}
+
+// voterImportMemoryLimit is the soft Go memory limit of a process importing
+// a voter file, unless GOMEMLIMIT sets one. The live heap of a
+// five-million-row import is a few hundred MiB (mostly the log's cache of
+// the entries it just stored); without a limit the garbage between
+// collections doubles it, and SQLite's page cache and sorter (outside the
+// Go heap, about 250 MiB) come on top: together past 1 GiB. The limit is
+// soft: the runtime may exceed it rather than stall.
+const voterImportMemoryLimit = 560 << 20
+
+func limitVoterImportMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(voterImportMemoryLimit)
+	}
 }
