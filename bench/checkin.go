@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,15 +143,9 @@ func RunCheckIn(ctx context.Context, o CheckInOptions, progress io.Writer) (Chec
 		first  error
 		cutoff = time.Now().Add(o.Duration)
 	)
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return res, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return res, err
-		}
+	stopProfile, err := startProfile(o.CPUProfile)
+	if err != nil {
+		return res, err
 	}
 	t0 := time.Now()
 	for i := 0; i < o.Pollbooks; i++ {
@@ -191,9 +183,7 @@ func RunCheckIn(ctx context.Context, o CheckInOptions, progress io.Writer) (Chec
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(t0)
-	if o.CPUProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	res.CheckIns, res.Errors = len(acked), int(errs.Load())
 	res.PerSec = float64(len(acked)) / res.Elapsed.Seconds()
 	res.P50, res.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
@@ -242,38 +232,14 @@ func RunCheckIn(ctx context.Context, o CheckInOptions, progress io.Writer) (Chec
 		res.Retried, res.RetryRefused, twice.Load())
 
 	// Read the log back.
-	last, err := rig.Node.Log.LastSeq(ctx)
+	inLog, fromLog, last, err := logCheckIns(ctx, rig.Node.Log)
 	if err != nil {
 		return res, err
 	}
-	inLog := map[string]bool{}
-	perVoter := map[vigil.VoterID]int{}
-	err = rig.Node.Log.Read(ctx, 1, last, func(seq uint64, data []byte) error {
-		entry, err := vigil.UnmarshalEntry(data)
-		if err != nil {
-			return err
-		}
-		for _, ev := range entry {
-			if ev.Type == vigil.EventCheckInRecorded {
-				inLog[ev.ID] = true
-				perVoter[vigil.VoterID(ev.Key)]++
-				res.LogCheckIns++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return res, err
-	}
+	res.LogCheckIns = len(inLog)
 	for _, d := range acked {
 		if !inLog[d.event] {
 			res.Lost++
-		}
-	}
-	fromLog := 0
-	for _, n := range perVoter {
-		if n > 1 {
-			fromLog++
 		}
 	}
 	res.AcceptedTwice = max(int(twice.Load()), fromLog)

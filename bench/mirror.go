@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -57,18 +55,9 @@ func RunMirror(ctx context.Context, o MirrorOptions, progress io.Writer) (Mirror
 	if _, err := node.Init(ctx, node.InitOptions{Dir: hubDir, Name: "bench-hub"}); err != nil {
 		return res, err
 	}
-	// A port below the kernel's ephemeral range: one from ":0" may be taken
-	// by an outgoing connection before the hub listens on it.
-	var listen string
-	for i := 0; listen == "" && i < 100; i++ {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
-		if ln, err := net.Listen("tcp", addr); err == nil {
-			ln.Close()
-			listen = addr
-		}
-	}
-	if listen == "" {
-		return res, vigil.Errorf(vigil.Unavailable, "bench.mirror", "no free port for the mirror listener")
+	listen, err := freeListenAddr("bench.mirror")
+	if err != nil {
+		return res, err
 	}
 	cred, err := node.AllowMirror(node.AllowMirrorOptions{Dir: hubDir, Name: "bench-mirror", Listen: listen})
 	if err != nil {

@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
-	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -80,16 +76,9 @@ func RunSites(ctx context.Context, o SitesOptions, progress io.Writer) (SitesRes
 		return res, vigil.Errorf(vigil.Invalid, op, "the largest place has %d active voters, fewer than --offline %d: raise --voters", n, o.Offline)
 	}
 	rig.Node.Close()
-	var listen string
-	for i := 0; listen == "" && i < 100; i++ {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
-		if ln, err := net.Listen("tcp", addr); err == nil {
-			ln.Close()
-			listen = addr
-		}
-	}
-	if listen == "" {
-		return res, vigil.Errorf(vigil.Unavailable, op, "no free port for the site listener")
+	listen, err := freeListenAddr(op)
+	if err != nil {
+		return res, err
 	}
 	var sites []*benchSite
 	creds := map[string]node.MirrorCredential{}
@@ -256,15 +245,9 @@ func RunSites(ctx context.Context, o SitesOptions, progress io.Writer) (SitesRes
 	say("offline: %d check-ins at the cut-off site, %.0f/s", res.OfflineMade, res.OfflinePerSec)
 
 	// Reconnect: until the hub holds every one.
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return res, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return res, err
-		}
+	stopProfile, err := startProfile(o.CPUProfile)
+	if err != nil {
+		return res, err
 	}
 	cut.proxy.Restore()
 	restored := time.Now()
@@ -279,31 +262,11 @@ func RunSites(ctx context.Context, o SitesOptions, progress io.Writer) (SitesRes
 		time.Sleep(10 * time.Millisecond)
 	}
 	res.CatchUp = time.Since(restored)
-	if o.CPUProfile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	say("reconnect: the hub held all %d offline check-ins %v after the link was restored", res.OfflineMade, res.CatchUp.Round(time.Millisecond))
 
 	// Read the hub's log back: every acknowledged check-in, once per voter.
-	last, err = hub.Log.LastSeq(ctx)
-	if err != nil {
-		return res, err
-	}
-	inLog := map[string]bool{}
-	perVoter := map[string]int{}
-	err = hub.Log.Read(ctx, 1, last, func(_ uint64, data []byte) error {
-		entry, err := vigil.UnmarshalEntry(data)
-		if err != nil {
-			return err
-		}
-		for _, ev := range entry {
-			if ev.Type == vigil.EventCheckInRecorded {
-				inLog[ev.ID] = true
-				perVoter[ev.Key]++
-			}
-		}
-		return nil
-	})
+	inLog, twice, _, err := logCheckIns(ctx, hub.Log)
 	if err != nil {
 		return res, err
 	}
@@ -312,11 +275,7 @@ func RunSites(ctx context.Context, o SitesOptions, progress io.Writer) (SitesRes
 			res.Lost++
 		}
 	}
-	for _, n := range perVoter {
-		if n > 1 {
-			res.AcceptedTwice++
-		}
-	}
+	res.AcceptedTwice = twice
 	return res, nil
 }
 

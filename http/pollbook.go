@@ -26,15 +26,7 @@ func (s *Server) registerPollbook() {
 	n := s.node
 	pb := sqlite.NewPollbook(n.DB, n, n.Now)
 	pb.Site = n.IsSite()
-	pb.CatchUp = func(ctx context.Context) error {
-		last, err := n.Log.LastSeq(ctx)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		return n.WaitApplied(ctx, last)
-	}
+	pb.CatchUp = n.CatchUp
 	h := &pollbooks{s: s, pb: pb}
 	site := func(r *http.Request) vigil.Scope { return vigil.Scope(r.URL.Query().Get("site")) }
 	county := func(r *http.Request) vigil.Scope {

@@ -327,6 +327,32 @@ func (n *Node) WaitApplied(ctx context.Context, seq uint64) error {
 	return n.runErr
 }
 
+// CatchUp waits (up to 5 s) until the projections hold every entry the
+// log holds now: after a lost claim, so that the winner can be read.
+func (n *Node) CatchUp(ctx context.Context) error {
+	last, err := n.Log.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return n.WaitApplied(ctx, last)
+}
+
+// background runs fn on its own goroutine until the node closes.
+func (n *Node) background(fn func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	prev := n.cancel
+	n.cancel = func() {
+		cancel()
+		if prev != nil {
+			prev()
+		}
+	}
+	n.wg.Add(1)
+	go func() { defer n.wg.Done(); fn(ctx) }()
+}
+
 // Applied returns the last entry applied to the projections.
 func (n *Node) Applied() uint64 {
 	n.mu.Lock()

@@ -107,16 +107,7 @@ func (n *Node) startSite(ctx context.Context) error {
 	if err := s.rebuild(ctx); err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	prev := n.cancel
-	n.cancel = func() {
-		cancel()
-		if prev != nil {
-			prev()
-		}
-	}
-	n.wg.Add(1)
-	go func() { defer n.wg.Done(); s.mergeLoop(runCtx) }()
+	n.background(s.mergeLoop)
 	n.site = s
 	return nil
 }

@@ -70,15 +70,7 @@ func (n *Node) startSiteHub() error {
 		return nil
 	}
 	h.pb = sqlite.NewPollbook(n.DB, n, n.Now)
-	h.pb.CatchUp = func(ctx context.Context) error {
-		last, err := n.Log.LastSeq(ctx)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		return n.WaitApplied(ctx, last)
-	}
+	h.pb.CatchUp = n.CatchUp
 	_, err := n.NC.Subscribe(vnats.SiteSubjects, func(msg *natsgo.Msg) {
 		// Each request on its own goroutine: a subscription's callback is
 		// serial, and one site's merge must not hold up another's check-in.
@@ -92,16 +84,7 @@ func (n *Node) startSiteHub() error {
 		return vigil.Wrap("node.sites", vigil.Unavailable, err)
 	}
 	n.siteHub = h
-	ctx, cancel := context.WithCancel(context.Background())
-	prev := n.cancel
-	n.cancel = func() {
-		cancel()
-		if prev != nil {
-			prev()
-		}
-	}
-	n.wg.Add(1)
-	go func() { defer n.wg.Done(); h.watchLinks(ctx) }()
+	n.background(h.watchLinks)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/vigil-elections/vigil/access"
@@ -17,14 +16,11 @@ func (m *Main) benchBackupCmd() *cobra.Command {
 		Short: "Backup, verify and restore of a node filled with demo voters, against restic on the same data",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Dir == "" {
-				d, err := os.MkdirTemp("", "vigil-bench-backup-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(d)
-				o.Dir = d
+			cleanup, err := scratchDir(&o.Dir, "vigil-bench-backup-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			r, err := bench.RunBackup(c.Context(), o, c.ErrOrStderr())
 			if err != nil {
 				return err

@@ -30,14 +30,11 @@ func (m *Main) benchLogCmd() *cobra.Command {
 		Short: "Durable appends (single, group-committed, batched), log verify and start-up time",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Dir == "" {
-				d, err := os.MkdirTemp("", "vigil-bench-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(d)
-				o.Dir = d
+			cleanup, err := scratchDir(&o.Dir, "vigil-bench-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			r, err := bench.RunLog(c.Context(), o, c.ErrOrStderr())
 			if err != nil {
 				return err
@@ -59,4 +56,18 @@ func (m *Main) benchLogCmd() *cobra.Command {
 	c.Flags().IntVar(&o.Batch, "batch", 100, "events per append in the batched phase")
 	c.Flags().IntVar(&o.VerifyN, "verify-events", 1_000_000, "events in the log for the verify and restart phases")
 	return withAction(c, access.ActionBench)
+}
+
+// scratchDir makes a temporary directory for a benchmark when *dir is
+// empty (removed by cleanup); a directory the operator named is kept.
+func scratchDir(dir *string, prefix string) (cleanup func(), err error) {
+	if *dir != "" {
+		return func() {}, nil
+	}
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, err
+	}
+	*dir = d
+	return func() { os.RemoveAll(d) }, nil
 }

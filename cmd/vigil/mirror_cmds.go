@@ -267,14 +267,11 @@ func (m *Main) benchMirrorCmd() *cobra.Command {
 		Short: "Mirror lag (recovery point) while the primary takes a steady event rate",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Dir == "" {
-				d, err := os.MkdirTemp("", "vigil-bench-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(d)
-				o.Dir = d
+			cleanup, err := scratchDir(&o.Dir, "vigil-bench-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			r, err := bench.RunMirror(c.Context(), o, c.ErrOrStderr())
 			if err != nil {
 				return err

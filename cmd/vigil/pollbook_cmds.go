@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,14 +18,11 @@ func (m *Main) benchCheckInCmd() *cobra.Command {
 		Short: "Durable check-ins from simulated pollbooks; then re-tries from a second pollbook, and the log read back",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Dir == "" {
-				d, err := os.MkdirTemp("", "vigil-bench-checkin-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(d)
-				o.Dir = d
+			cleanup, err := scratchDir(&o.Dir, "vigil-bench-checkin-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			r, err := bench.RunCheckIn(c.Context(), o, c.ErrOrStderr())
 			if err != nil {
 				return err

@@ -232,14 +232,11 @@ func (m *Main) benchSitesCmd() *cobra.Command {
 		Short: "A hub and three polling-place sites: propagation across sites online, catch-up after a site was cut off",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if o.Dir == "" {
-				d, err := os.MkdirTemp("", "vigil-bench-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(d)
-				o.Dir = d
+			cleanup, err := scratchDir(&o.Dir, "vigil-bench-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			r, err := bench.RunSites(c.Context(), o, c.ErrOrStderr())
 			if err != nil {
 				return err

@@ -441,14 +441,11 @@ func (m *Main) benchTallyCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			limitImportMemory()
-			if o.Dir == "" {
-				d, err := os.MkdirTemp("", "vigil-bench-tally-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(d)
-				o.Dir = d
+			cleanup, err := scratchDir(&o.Dir, "vigil-bench-tally-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			r, err := bench.RunTally(c.Context(), o, c.ErrOrStderr())
 			if err != nil {
 				return err
