@@ -137,25 +137,8 @@ func (h HybridContest) checkSample(s HybridSample) error {
 // overstatement (o1 + 2·o2 − u1 − 2·u2 votes) is below lambda·margin, else
 // 1. (Arlo returns 0 for a whole stratum whatever its misstatements.)
 func SUITEComparisonP(ballots, sampled int, d Discrepancies, margin int, lambda float64) float64 {
-	if sampled == 0 || margin == 0 {
-		return 1
-	}
-	if sampled >= ballots {
-		if float64(d.O1+2*d.O2-d.U1-2*d.U2) < lambda*float64(margin) {
-			return 0
-		}
-		return 1
-	}
-	g := SuperSimpleGamma
-	u := 2 * float64(ballots) / float64(margin)
-	mult := 1 - lambda/(g*u)
-	if mult <= 0 {
-		return 1
-	}
-	logP := float64(sampled)*math.Log(mult) -
-		float64(d.O1)*math.Log1p(-1/(2*g)) - float64(d.O2)*math.Log1p(-1/g) -
-		float64(d.U1)*math.Log1p(1/(2*g)) - float64(d.U2)*math.Log1p(1/g)
-	return math.Min(math.Exp(logP), 1)
+	t := newComparisonTest(ballots, sampled, d, margin)
+	return t.pValue(lambda)
 }
 
 // SUITEPollingP is the no-CVR stratum's P-value for the null that the
@@ -173,101 +156,12 @@ func SUITEComparisonP(ballots, sampled int, d Discrepancies, margin int, lambda 
 // satisfy the null — it is 1; Arlo returns 0 there, a value the grid
 // search below then never picks as the maximum.
 func SUITEPollingP(ballots, vw, vl, sampled, nw, nl, margin int, lambda float64) float64 {
-	if sampled == 0 || margin == 0 {
-		return 1
-	}
-	nu := sampled - nw - nl
-	vu := ballots - vw - vl
-	if !(vw >= nw && vl >= nl && vu >= nu) || nu < 0 {
-		return 1
-	}
-	N := float64(ballots)
-	nullMargin := float64(vw-vl) - lambda*float64(margin)
-	alt := logFalling(float64(vw), nw) + logFalling(float64(vl), nl) + logFalling(float64(vu), nu)
-	null := func(x float64) float64 {
-		return logFalling(x, nw) + logFalling(x-nullMargin, nl) + logFalling(N-2*x+nullMargin, nu)
-	}
-	deriv := func(x float64) float64 {
-		return harmonicFalling(x, nw) + harmonicFalling(x-nullMargin, nl) - 2*harmonicFalling(N-2*x+nullMargin, nu)
-	}
-	upper := (N - float64(nu) + nullMargin) / 2
-	lower := math.Max(float64(nw), float64(nl)+nullMargin)
-	if upper < float64(nw) {
-		return 0
-	}
-	if upper-nullMargin < float64(nl) {
-		return 1
-	}
-	var x float64
-	if du, dl := deriv(upper), deriv(lower); du*dl > 0 {
-		x = lower
-		if null(upper) >= null(lower) {
-			x = upper
-		}
-	} else {
-		// The log-likelihood is concave in x: its derivative falls, so
-		// bisection finds the one root. At the maximum the likelihood is
-		// flat: an error of 1e-9·x in x moves its logarithm by about
-		// n·1e-18.
-		lo, hi := lower, upper
-		for range 200 {
-			mid := (lo + hi) / 2
-			if mid == lo || mid == hi || hi-lo <= 1e-9*math.Max(1, math.Abs(mid)) {
-				break
-			}
-			if deriv(mid) > 0 {
-				lo = mid
-			} else {
-				hi = mid
-			}
-		}
-		x = (lo + hi) / 2
-	}
-	return math.Min(math.Exp(null(x)-alt), 1)
-}
-
-// logFalling is ln(x(x−1)…(x−n+1)), 0 for n = 0.
-func logFalling(x float64, n int) float64 {
-	if n <= 0 {
-		return 0
-	}
-	if n <= 32 {
-		s := 0.0
-		for i := range n {
-			s += math.Log(x - float64(i))
-		}
-		return s
-	}
-	a, _ := math.Lgamma(x + 1)
-	b, _ := math.Lgamma(x - float64(n) + 1)
-	return a - b
-}
-
-// harmonicFalling is Σ_{i<n} 1/(x−i), the derivative of logFalling.
-func harmonicFalling(x float64, n int) float64 {
-	if n <= 0 {
-		return 0
-	}
-	if n <= 16 {
-		s := 0.0
-		for i := range n {
-			s += 1 / (x - float64(i))
-		}
-		return s
-	}
-	return digamma(x+1) - digamma(x-float64(n)+1)
-}
-
-// digamma is ψ(x) for x > 0: the recurrence up to x >= 10, then the
-// asymptotic series.
-func digamma(x float64) float64 {
-	r := 0.0
-	for x < 10 {
-		r -= 1 / x
-		x++
-	}
-	f := 1 / (x * x)
-	return r + math.Log(x) - 0.5/x - f*(1.0/12-f*(1.0/120-f*(1.0/252-f*(1.0/240-f*(1.0/132)))))
+	// The log-likelihood is concave in x (the null's winner votes): its
+	// derivative falls, so bisection finds the one root. At the maximum
+	// the likelihood is flat: an error of 1e-9·x in x moves its logarithm
+	// by about n·1e-18. pollingTest does the work (suite_strata.go).
+	t := newPollingTest(ballots, vw, vl, sampled, nw, nl, margin)
+	return t.pValue(lambda)
 }
 
 // chi2SF4 is Pr(χ²_4 >= x) = e^{−x/2}(1 + x/2).
@@ -280,6 +174,14 @@ func chi2SF4(x float64) float64 {
 
 // chi2ISF4 is the x with Pr(χ²_4 >= x) = p, by bisection on the
 // logarithm, which keeps tiny p finite.
+//
+// The bisection asks, at each midpoint m, whether the computed
+// −m/2 + ln(1+m/2) exceeds ln p. The exact function falls with m, and
+// the computed one is within e(m) = 8u(m+1) of it, so Newton's method
+// first finds the root and two evaluations beside it certify the answer
+// for every midpoint further out (below ga: yes; above le: no, allowing
+// for e at the current hi); only the few midpoints between are
+// evaluated. The steps, and so the result, are the plain bisection's.
 func chi2ISF4(p float64) float64 {
 	switch {
 	case p >= 1:
@@ -287,25 +189,66 @@ func chi2ISF4(p float64) float64 {
 	case p <= 0:
 		return math.Inf(1)
 	}
-	target := math.Log(p)
+	target := natLog(p)
+	h := func(m float64) float64 { return -m/2 + math.Log1p(m/2) } // as the bisection computes it
+	e := func(m float64) float64 { return 8 * unitRoundoff * (m + 1) }
+	ga, le := -1.0, math.Inf(1)
+	var hle float64
+	certify := func(m float64) {
+		if !(m >= 0 && m <= 4000) {
+			return
+		}
+		v := h(m)
+		// One e for v's error, one for the midpoint's, one for the
+		// rounding of these tests.
+		if v-3*e(m) > target && m > ga {
+			ga = m
+		}
+		if v+2*e(m) <= target && m < le {
+			le, hle = m, v
+		}
+	}
+	m := -2 * target
+	for range 8 {
+		step := (h(m) - target) / (-m / (2 * (2 + m)))
+		if !(m-step > 0) || math.IsNaN(step) {
+			break
+		}
+		m -= step
+		if math.Abs(step) <= 1e-13*m {
+			break
+		}
+	}
+	if m > 0 && m < 4000 {
+		w := 64 * unitRoundoff * (m + 1)
+		certify(m - w)
+		certify(m + w)
+	}
 	lo, hi := 0.0, 4000.0
 	for range 200 {
 		mid := (lo + hi) / 2
-		if -mid/2+math.Log1p(mid/2) > target {
+		prevLo, prevHi := lo, hi
+		var up bool
+		switch {
+		case mid <= ga:
+			up = true
+		case mid >= le && hle+2*e(le)+e(hi) <= target:
+			up = false
+		default:
+			up = h(mid) > target
+		}
+		if up {
 			lo = mid
 		} else {
 			hi = mid
 		}
+		// A step that changes nothing repeats itself to the 200th: the
+		// same answer, without the ~140 steps after lo and hi meet.
+		if lo == prevLo && hi == prevHi {
+			break
+		}
 	}
 	return (lo + hi) / 2
-}
-
-// fisher4 combines two P-values with Fisher's function; 0 if either is 0.
-func fisher4(p1, p2 float64) float64 {
-	if p1 <= 0 || p2 <= 0 {
-		return 0
-	}
-	return chi2SF4(-2 * (math.Log(p1) + math.Log(p2)))
 }
 
 // suitePair is one winner-loser pair's data in both strata.
@@ -339,12 +282,10 @@ func (h HybridContest) votes(name string) int {
 	return 0
 }
 
-func (p suitePair) cvrP(lambda float64) float64 {
-	return math.Min(1, SUITEComparisonP(p.cvrBallots, p.cvrSampled, p.d, p.margin, lambda))
-}
-
-func (p suitePair) bpP(lambda float64) float64 {
-	return math.Min(1, SUITEPollingP(p.bpBallots, p.bpW, p.bpL, p.bpSampled, p.nw, p.nl, p.margin, lambda))
+// tests sets up the pair's two stratum tests, to be evaluated at many λ.
+func (p suitePair) tests() (cvr comparisonTest, bp pollingTest) {
+	return newComparisonTest(p.cvrBallots, p.cvrSampled, p.d, p.margin),
+		newPollingTest(p.bpBallots, p.bpW, p.bpL, p.bpSampled, p.nw, p.nl, p.margin)
 }
 
 // arange is numpy.arange(start, stop, step) to the last bit:
@@ -379,13 +320,17 @@ func arange(start, stop, step float64) []float64 {
 // so any value over alpha answers it alike.
 func (p suitePair) maximize(alpha float64, overAlpha bool) float64 {
 	V := float64(p.margin)
-	switch {
-	case p.margin <= 0:
+	if p.margin <= 0 {
 		return 1
+	}
+	cvr, bp := p.tests()
+	cvrP := func(lambda float64) float64 { return capOne(cvr.pValue(lambda)) }
+	bpP := func(lambda float64) float64 { return capOne(bp.pValue(lambda)) }
+	switch {
 	case p.bpBallots == 0:
-		return p.cvrP(1)
+		return cvrP(1)
 	case p.cvrBallots == 0:
-		return p.bpP(1)
+		return bpP(1)
 	}
 	lower := math.Max(float64(p.cvrW-p.cvrL-p.cvrBallots), V-float64(p.bpW-p.bpL+p.bpBallots)) / V
 	upper := math.Min(float64(p.cvrW-p.cvrL+p.cvrBallots), V-float64(p.bpW-p.bpL-p.bpBallots)) / V
@@ -396,6 +341,7 @@ func (p suitePair) maximize(alpha float64, overAlpha bool) float64 {
 		return 2*wn*math.Log1p(V*delta) + 2*ln*math.Log1p(V*delta) + 2*un*math.Log1p(2*V*delta) + t2
 	}
 	step := 0.05
+	var alphaISF float64 // chi2ISF4(alpha), once
 	for iter := 0; ; iter++ {
 		lambdas := arange(lower, upper+step, step)
 		if len(lambdas) < 5 {
@@ -403,14 +349,42 @@ func (p suitePair) maximize(alpha float64, overAlpha bool) float64 {
 			lambdas = arange(lower, upper+step, step)
 		}
 		best, at := -1.0, 0.0
+		falling := false // the last point computed fell well short of best
 		for _, l := range lambdas {
 			// Fisher's function grows with each P-value: if even a no-CVR
 			// P-value of 1 cannot beat the best so far, skip the SPRT.
-			p1 := p.cvrP(l)
-			if fisher4(p1, 1) <= best {
-				continue
+			// Fisher's function of (p1, 1), then of (p1, p2), is
+			// Pr(χ²_4 >= −2(ln p1 + ln p2)), or 0 if either is 0; ln p1
+			// is taken once, and ln 1 = 0 drops out (adding +0 changes
+			// no logarithm but −0, and χ² gives −0 and +0 the same tail).
+			p1 := cvrP(l)
+			f := 0.0
+			if p1 > 0 || math.IsNaN(p1) {
+				lp1 := natLog(p1)
+				if chi2SF4(-2*lp1) <= best {
+					continue
+				}
+				// Past the peak, most points fall short of best by far
+				// more than the slack in an upper bound on p2 (see
+				// suite_bound.go): skip those without the SPRT. The
+				// computed Fisher function is within 1e-12 of the exact,
+				// increasing one, so g < best·(1−1e-9) proves f < best.
+				if falling && best > 0 {
+					ub := bp.upperBound(1 - l)
+					if ub <= 0 {
+						continue
+					}
+					if ub < 1 && chi2SF4(-2*(lp1+natLog(ub))) < best*(1-1e-9) {
+						continue
+					}
+				}
+				if p2 := bpP(1 - l); p2 > 0 || math.IsNaN(p2) {
+					f = chi2SF4(-2 * (lp1 + natLog(p2)))
+				}
 			}
-			if f := fisher4(p1, p.bpP(1-l)); f > best {
+			// Only well past the peak is the bound worth its cost.
+			falling = f < best*(1-1e-6)
+			if f > best {
 				best, at = f, l
 				if overAlpha && best > alpha {
 					return math.Min(best, 1)
@@ -421,7 +395,10 @@ func (p suitePair) maximize(alpha float64, overAlpha bool) float64 {
 			return math.Min(best, 1)
 		}
 		// Refine until no λ between grid points can lift P past alpha.
-		dist := math.Abs(chi2ISF4(best) - chi2ISF4(alpha))
+		if iter == 0 {
+			alphaISF = chi2ISF4(alpha)
+		}
+		dist := math.Abs(chi2ISF4(best) - alphaISF)
 		if modulus(step) <= dist {
 			return math.Min(best, 1)
 		}
