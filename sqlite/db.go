@@ -33,9 +33,28 @@ type DB struct {
 	Path string
 
 	// projected: a projector in this process applies the log to this
-	// database, so it can tell readers what changed (electionsGen).
-	projected    atomic.Bool
-	electionsGen atomic.Uint64 // bumped after an election.defined is applied
+	// database, so it can tell readers what changed (generations).
+	projected atomic.Bool
+	gens      [numWatched]atomic.Uint64 // bumped after a watched event is applied
+}
+
+// What readers cache until it changes: each counts the applied events of
+// its types (see Projector.Apply).
+const (
+	watchElections = iota // election.defined
+	watchPaper            // site.paper_mode
+	numWatched
+)
+
+var watchedTypes = map[vigil.EventType]int{
+	vigil.EventElectionDefined: watchElections,
+	vigil.EventSitePaperMode:   watchPaper,
+}
+
+// generation returns the change count of watched data w, and whether it
+// can be trusted (a projector in this process applies the log).
+func (db *DB) generation(w int) (uint64, bool) {
+	return db.gens[w].Load(), db.projected.Load()
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -134,6 +134,10 @@ type Pollbook struct {
 	elMu    sync.Mutex
 	elGen   uint64
 	elCache []vigil.ElectionDay
+	// The polling places on paper, likewise (every check-in asks).
+	paperMu    sync.Mutex
+	paperGen   uint64
+	paperCache map[vigil.Scope]PaperModeState
 }
 
 const (
@@ -525,14 +529,15 @@ func absDur(d time.Duration) time.Duration {
 
 // Elections lists the defined elections.
 func (p *Pollbook) Elections(ctx context.Context) ([]vigil.ElectionDay, error) {
-	if !p.db.projected.Load() {
+	gen, ok := p.db.generation(watchElections)
+	if !ok {
 		return p.readElections(ctx)
 	}
 	p.elMu.Lock()
 	defer p.elMu.Unlock()
-	// Read the generation first: an election applied meanwhile makes the
-	// next call read again.
-	if gen := p.db.electionsGen.Load(); p.elCache == nil || gen != p.elGen {
+	// The generation is read first: an election applied meanwhile makes
+	// the next call read again.
+	if p.elCache == nil || gen != p.elGen {
 		all, err := p.readElections(ctx)
 		if err != nil {
 			return nil, err

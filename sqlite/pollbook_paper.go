@@ -45,6 +45,26 @@ type PaperModeState struct {
 
 // PaperMode reads a site's mode.
 func (p *Pollbook) PaperMode(ctx context.Context, site vigil.Scope) (PaperModeState, error) {
+	gen, ok := p.db.generation(watchPaper)
+	if !ok {
+		return p.readPaperMode(ctx, site)
+	}
+	p.paperMu.Lock()
+	defer p.paperMu.Unlock()
+	if p.paperCache == nil || gen != p.paperGen {
+		p.paperCache, p.paperGen = map[vigil.Scope]PaperModeState{}, gen
+	}
+	if s, ok := p.paperCache[site]; ok {
+		return s, nil
+	}
+	s, err := p.readPaperMode(ctx, site)
+	if err == nil {
+		p.paperCache[site] = s
+	}
+	return s, err
+}
+
+func (p *Pollbook) readPaperMode(ctx context.Context, site vigil.Scope) (PaperModeState, error) {
 	var s PaperModeState
 	var t string
 	err := p.row(ctx, &p.stPaper, `SELECT paper, reason, actor, time FROM site_modes WHERE site = ?`, string(site)).

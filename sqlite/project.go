@@ -116,7 +116,7 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 	}
 	defer tx.Rollback()
 	var cursor uint64
-	elections := false // an election was defined: the pollbooks' cached list is stale
+	var changed uint // watched data applied (db.gens): readers' caches are stale
 	atx := &Tx{Tx: tx, ctx: ctx, stmts: p.stmts}
 	// Take the write lock before reading: a transaction that reads, then
 	// writes after another connection committed (a polling-place site
@@ -149,8 +149,8 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue // already applied
 			}
-			if ev.Type == vigil.EventElectionDefined {
-				elections = true
+			if w, ok := watchedTypes[ev.Type]; ok {
+				changed |= 1 << w
 			}
 			if fn := p.appliers[ev.Type]; fn != nil {
 				atx.entry, atx.event = e.Seq, ev.ID
@@ -168,8 +168,10 @@ func (p *Projector) Apply(ctx context.Context, entries []RawEntry) (uint64, erro
 	if err := tx.Commit(); err != nil {
 		return 0, vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	if elections {
-		p.db.electionsGen.Add(1)
+	for w := range numWatched {
+		if changed&(1<<w) != 0 {
+			p.db.gens[w].Add(1)
+		}
 	}
 	return cursor, nil
 }
