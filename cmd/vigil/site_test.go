@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
 	"github.com/vigil-elections/vigil/demo"
@@ -203,6 +205,68 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 			lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 	})
 
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("the browser test needs Debian's chromium: apt-get install -y chromium (.ci/run installs it)")
+	}
+	browser := startBrowser(t, chromium)
+	// A tablet at a site: signed in, enrolled with a code the hub issued
+	// (it reaches the site through the site's copy of the hub's log).
+	tablet := func(t *testing.T, s *testSite, user string) *session {
+		p := openSession(t, browser, s.base())
+		p.signIn(user, demo.Password)
+		code := issueCode(t, hubDir, "county/ADAMS/place/"+s.place)
+		for try := 0; ; try++ {
+			if p.navigate("/devices/enrol") == http.StatusOK {
+				p.fill("#code", code)
+				if p.submit("#enrol") == http.StatusOK && p.count("#enrolled") == 1 {
+					return p
+				}
+			}
+			if try == 50 {
+				t.Fatalf("enrolling a tablet at %s: %s", s.name, p.bodyText())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	cTablet := tablet(t, cSite, "pw-p03")
+
+	t.Run("two Chromium pages at two sites check the same voter in at once", func(t *testing.T) {
+		voter := votersAt["P01"][len(votersAt["P01"])-1]
+		at := []*testSite{a, a2}
+		pages := []*session{tablet(t, a, "pollworker"), tablet(t, a2, "pollworker2")}
+		for i, p := range pages {
+			if status := p.navigate("/pollbook/voters/" + voter + "?site=county/ADAMS/place/P01"); status != http.StatusOK {
+				t.Fatalf("the voter's page at %s: %d\n%s", at[i].name, status, p.bodyText())
+			}
+			p.wantText("#site-status", "ONLINE")
+		}
+		var wg sync.WaitGroup
+		status := make([]int64, 2)
+		start := make(chan struct{})
+		for i, p := range pages {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := p.step()
+				defer cancel()
+				<-start
+				if resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#checkin"))); err == nil {
+					status[i] = resp.Status
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		won := slices.Index(status, http.StatusOK)
+		if won < 0 || status[1-won] != http.StatusConflict {
+			t.Fatalf("statuses %v: want one 200 and one 409", status)
+		}
+		pages[won].wantText("#done", "Checked in")
+		pages[1-won].wantText("#refusal-message", "Already checked in")
+		pages[1-won].wantText("#prior-place", "Lincoln Elementary School")
+	})
+
 	outer := t
 	acked := map[string]string{} // event id -> voter: every check-in a site acknowledged while cut off
 	dup := votersAt["P03"][0]
@@ -212,6 +276,11 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 			st, body, _ := cSite.pw.get(context.Background(), "/pollbook?site=county/ADAMS/place/P03")
 			return st == http.StatusOK && strings.Contains(string(body), "OFFLINE") && strings.Contains(string(body), "last sync")
 		})
+		if status := cTablet.navigate("/pollbook"); status != http.StatusOK {
+			t.Fatalf("the pollbook page at the cut-off site: %d", status)
+		}
+		cTablet.wantText("#site-status", "OFFLINE")
+		cTablet.wantText("#site-status", "last sync")
 		waitFor(t, "the hub to record site C's link down", 10*time.Second, func() bool {
 			return strings.HasSuffix(linkHistory(t, hubDir, cSite.name), "down")
 		})
