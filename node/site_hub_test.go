@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -56,4 +57,34 @@ func TestHubRefusesWhatASiteMayNotSend(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckSiteEvent: whatever a site sends, the hub's check answers
+// without panicking, and never lets an event of another origin, a kind a
+// site may not write, or another place's check-in through.
+func FuzzCheckSiteEvent(f *testing.F) {
+	f.Add("site-c", "checkin.recorded", "pollbook_worker", "county/ADAMS/place/P03", `{"voter":"AD1","place":"P03","county":"ADAMS"}`)
+	f.Add("site-b", "checkin.recorded", "poll_worker", "county/ADAMS/place/P03", `{"place":"P01"}`)
+	f.Add("site-c", "role.granted", "operator", "state", `{"role":"state_admin"}`)
+	f.Add("site-c", "site.paper_mode", "poll_supervisor", "county/ADAMS/place/P03", `{"site":"county/ADAMS/place/P01","on":true}`)
+	f.Add("site-c", "pollbook.refused", "poll_worker", "county/ADAMS", `{"site":"P03"}`)
+	f.Add("site-c", "checkin.recorded", "poll_worker", "county/ADAMS/place/P03", `[1,2,3]`)
+	place := vigil.PlaceScope("ADAMS", "P03")
+	f.Fuzz(func(t *testing.T, origin, typ, role, scope, payload string) {
+		ev := vigil.Event{ID: "e1", Origin: origin, Actor: "pw", Role: vigil.Role(role), Scope: vigil.Scope(scope),
+			Type: vigil.EventType(typ), Time: time.Unix(1_700_000_000, 0).UTC(), Key: "AD1", Payload: []byte(payload)}
+		reason := checkSiteEvent("site-c", place, ev)
+		if reason != "" {
+			return
+		}
+		if origin != "site-c" || !siteWritable[ev.Type] {
+			t.Fatalf("accepted origin %q type %q", origin, typ)
+		}
+		var about struct {
+			Place string `json:"place"`
+		}
+		if json.Unmarshal([]byte(payload), &about) == nil && about.Place != "" && about.Place != "P03" {
+			t.Fatalf("accepted an event about place %q", about.Place)
+		}
+	})
 }
