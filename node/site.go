@@ -210,6 +210,14 @@ var errUnreachable = errors.New("the hub did not answer")
 
 // append stores events: on the hub while it answers, here otherwise.
 func (s *siteLink) append(ctx context.Context, events []vigil.Event, o vigil.AppendOptions) (uint64, error) {
+	for _, ev := range events {
+		// What a site may not write is refused here, before the hub would
+		// refuse it as a site out of line (and alert the county).
+		if !siteWritable[ev.Type] {
+			return 0, vigil.Errorf(vigil.Permission, "site.append",
+				"this is the polling-place site %s: %s is done on the county's system, not here", s.name, ev.Type)
+		}
+	}
 	if s.n.server.LinkUp() {
 		seq, err := s.appendOnHub(ctx, events, o)
 		if err == nil {

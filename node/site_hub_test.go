@@ -88,3 +88,15 @@ func FuzzCheckSiteEvent(f *testing.F) {
 		}
 	})
 }
+
+// A site refuses, itself, what only the county's system may do: the hub
+// never sees it (it would refuse it as a site out of line, and alert).
+func TestSiteRefusesCountyWorkLocally(t *testing.T) {
+	s := &siteLink{name: "site-c"}
+	admin := vigil.Actor{Name: "casey", Role: vigil.RoleCountyAdmin, Scope: vigil.CountyScope("ADAMS"), Origin: "site-c"}
+	ev, _ := vigil.NewEvent(admin, vigil.EventVoterChanged, "AD1", time.Now(), map[string]string{"id": "AD1"})
+	_, err := s.append(t.Context(), []vigil.Event{ev}, vigil.AppendOptions{})
+	if vigil.ErrorKind(err) != vigil.Permission || !strings.Contains(err.Error(), "county's system") {
+		t.Fatalf("got %v", err)
+	}
+}
