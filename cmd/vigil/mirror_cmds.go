@@ -61,7 +61,7 @@ refused. After a disaster, stop it and run ` + "`vigil mirror promote`" + `.`,
 	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
 	c.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	withAction(c, access.ActionMirrorRun)
-	c.AddCommand(m.mirrorAllowCmd(), m.mirrorRevokeCmd(), m.mirrorPromoteCmd(), m.mirrorStatusCmd())
+	c.AddCommand(m.mirrorAllowCmd(), m.revokeLinkCmd("mirror", "close its link and delete its consumers", access.ActionMirrorAllow), m.mirrorPromoteCmd(), m.mirrorStatusCmd())
 	return c
 }
 
@@ -136,7 +136,8 @@ func (m *Main) runMirror(ctx context.Context, dir, addr, certFile, keyFile, leve
 }
 
 func (m *Main) mirrorAllowCmd() *cobra.Command {
-	var dir, name, listen, certFile, keyFile, out string
+	var dir, name string
+	var f listenerFlags
 	c := &cobra.Command{
 		Use:   "allow",
 		Short: "On the hub: admit a mirror and write its credential (takes effect when `vigil serve` next starts)",
@@ -149,47 +150,57 @@ The credential is a secret: carry it to the mirror site by hand. Issuing again
 for the same name replaces its password.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if out == "" {
+			if f.out == "" {
 				return vigil.FieldError("mirror allow", "out", "say where to write the credential (--out FILE)")
 			}
-			cred, err := node.AllowMirror(node.AllowMirrorOptions{Dir: dir, Name: name, Listen: listen, CertFile: certFile, KeyFile: keyFile})
+			cred, err := node.AllowMirror(node.AllowMirrorOptions{Dir: dir, Name: name, Listen: f.listen, CertFile: f.certFile, KeyFile: f.keyFile})
 			if err != nil {
 				return err
 			}
-			if err := writeCredential("mirror allow", out, cred); err != nil {
+			if err := writeCredential("mirror allow", f.out, cred); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "mirror %s allowed; credential written to %s (a secret: carry it to the mirror site)\n"+
-				"restart `vigil serve --data %s` to open the mirror listener\n", name, out, dir)
+				"restart `vigil serve --data %s` to open the mirror listener\n", name, f.out, dir)
 			return nil
 		},
 	}
 	dataFlag(c, &dir)
 	c.Flags().StringVar(&name, "name", "", "the mirror's name (lower-case letters, digits, dashes)")
-	c.Flags().StringVar(&listen, "listen", "", "HOST:PORT where mirrors reach this hub (TLS); kept from the last time if empty")
-	c.Flags().StringVar(&certFile, "tls-cert", "", "the listener's certificate (default: a self-signed one, pinned by the credential)")
-	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
-	c.Flags().StringVar(&out, "out", "", "write the credential to this file")
+	f.add(c, "mirrors")
 	return withAction(c, access.ActionMirrorAllow)
 }
 
-func (m *Main) mirrorRevokeCmd() *cobra.Command {
+// listenerFlags are the hub's listener options of `mirror allow` and
+// `site allow`, and where the credential goes.
+type listenerFlags struct{ listen, certFile, keyFile, out string }
+
+func (f *listenerFlags) add(c *cobra.Command, who string) {
+	c.Flags().StringVar(&f.listen, "listen", "", "HOST:PORT where "+who+" reach this hub (TLS); kept from the last time if empty")
+	c.Flags().StringVar(&f.certFile, "tls-cert", "", "the listener's certificate (default: a self-signed one, pinned by the credential)")
+	c.Flags().StringVar(&f.keyFile, "tls-key", "", "key for --tls-cert")
+	c.Flags().StringVar(&f.out, "out", "", "write the credential to this file")
+}
+
+// revokeLinkCmd is `mirror revoke` and `site revoke`: the hub stops
+// admitting the named mirror or site when `vigil serve` next starts.
+func (m *Main) revokeLinkCmd(kind, effect string, action access.Action) *cobra.Command {
 	var dir, name string
 	c := &cobra.Command{
 		Use:   "revoke",
-		Short: "On the hub: stop admitting a mirror (takes effect when `vigil serve` next starts)",
+		Short: "On the hub: stop admitting a " + kind + " (takes effect when `vigil serve` next starts)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := node.RevokeMirror(dir, name); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "mirror %s revoked; restart `vigil serve --data %s` to close its link and delete its consumers\n", name, dir)
+			fmt.Fprintf(c.OutOrStdout(), "%s %s revoked; restart `vigil serve --data %s` to %s\n", kind, name, dir, effect)
 			return nil
 		},
 	}
 	dataFlag(c, &dir)
-	c.Flags().StringVar(&name, "name", "", "the mirror's name")
-	return withAction(c, access.ActionMirrorAllow)
+	c.Flags().StringVar(&name, "name", "", "the "+kind+"'s name")
+	return withAction(c, action)
 }
 
 func (m *Main) mirrorPromoteCmd() *cobra.Command {

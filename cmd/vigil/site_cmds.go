@@ -63,7 +63,7 @@ of the hub's keyring/secrets.key (--secrets-key FILE); later runs need only --da
 	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
 	c.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	withAction(c, access.ActionSiteRun)
-	c.AddCommand(m.siteAllowCmd(), m.siteRevokeCmd(), m.siteStatusCmd())
+	c.AddCommand(m.siteAllowCmd(), m.revokeLinkCmd("site", "close its link", access.ActionSiteAllow), m.siteStatusCmd())
 	return c
 }
 
@@ -129,7 +129,8 @@ func (m *Main) runSite(ctx context.Context, dir, addr, certFile, keyFile, level 
 }
 
 func (m *Main) siteAllowCmd() *cobra.Command {
-	var dir, name, place, listen, certFile, keyFile, out string
+	var dir, name, place string
+	var f listenerFlags
 	c := &cobra.Command{
 		Use:   "allow",
 		Short: "On the hub: admit a polling-place site and write its credential (takes effect when `vigil serve` next starts)",
@@ -140,48 +141,26 @@ for its own place; the hub checks each one and records what it refuses
 (site.entry_refused, an alert). The credential is a secret: carry it to the site.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if out == "" {
+			if f.out == "" {
 				return vigil.FieldError("site allow", "out", "say where to write the credential (--out FILE)")
 			}
-			cred, err := node.AllowSite(c.Context(), node.AllowMirrorOptions{Dir: dir, Name: name, Listen: listen,
-				CertFile: certFile, KeyFile: keyFile}, place)
+			cred, err := node.AllowSite(c.Context(), node.AllowMirrorOptions{Dir: dir, Name: name, Listen: f.listen,
+				CertFile: f.certFile, KeyFile: f.keyFile}, place)
 			if err != nil {
 				return err
 			}
-			if err := writeCredential("site allow", out, cred); err != nil {
+			if err := writeCredential("site allow", f.out, cred); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "site %s allowed for %s; credential written to %s (a secret: carry it to the site)\n"+
-				"restart `vigil serve --data %s` to admit it\n", name, cred.Place, out, dir)
+				"restart `vigil serve --data %s` to admit it\n", name, cred.Place, f.out, dir)
 			return nil
 		},
 	}
 	dataFlag(c, &dir)
 	c.Flags().StringVar(&name, "name", "", "the site's name (lower-case letters, digits, dashes)")
 	c.Flags().StringVar(&place, "place", "", "the polling place the site serves (its id)")
-	c.Flags().StringVar(&listen, "listen", "", "HOST:PORT where sites reach this hub (TLS); kept from the last time if empty")
-	c.Flags().StringVar(&certFile, "tls-cert", "", "the listener's certificate (default: a self-signed one, pinned by the credential)")
-	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
-	c.Flags().StringVar(&out, "out", "", "write the credential to this file")
-	return withAction(c, access.ActionSiteAllow)
-}
-
-func (m *Main) siteRevokeCmd() *cobra.Command {
-	var dir, name string
-	c := &cobra.Command{
-		Use:   "revoke",
-		Short: "On the hub: stop admitting a site (its link is refused when `vigil serve` next starts)",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := node.RevokeMirror(dir, name); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.OutOrStdout(), "site %s revoked; restart `vigil serve --data %s` to close its link\n", name, dir)
-			return nil
-		},
-	}
-	dataFlag(c, &dir)
-	c.Flags().StringVar(&name, "name", "", "the site's name")
+	f.add(c, "sites")
 	return withAction(c, access.ActionSiteAllow)
 }
 
