@@ -59,10 +59,11 @@ func (m *Main) benchLogCmd() *cobra.Command {
 }
 
 // scratchDir makes a temporary directory for a benchmark when *dir is
-// empty (removed by cleanup); a directory the operator named is kept.
+// empty (removed by cleanup); a directory the operator named is made if
+// missing, and kept.
 func scratchDir(dir *string, prefix string) (cleanup func(), err error) {
 	if *dir != "" {
-		return func() {}, nil
+		return func() {}, os.MkdirAll(*dir, 0o700)
 	}
 	d, err := os.MkdirTemp("", prefix)
 	if err != nil {

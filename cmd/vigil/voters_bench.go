@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/vigil-elections/vigil"
@@ -31,14 +30,11 @@ func (m *Main) benchVotersCmd() *cobra.Command {
 				return nil
 			}
 			limitVoterImportMemory()
-			if o.Dir == "" {
-				d, err := os.MkdirTemp("", "vigil-bench-voters-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(d)
-				o.Dir = d
+			cleanup, err := scratchDir(&o.Dir, "vigil-bench-voters-")
+			if err != nil {
+				return err
 			}
+			defer cleanup()
 			r, err := bench.RunVoters(c.Context(), o, c.ErrOrStderr())
 			if err != nil {
 				return err
