@@ -240,7 +240,11 @@ func (s *siteLink) append(ctx context.Context, events []vigil.Event, o vigil.App
 			cancel()
 			return seq, nil
 		}
-		if !errors.Is(err, errUnreachable) {
+		// The hub not answering, or answering that its own log did not
+		// take the entry, is the same to the poll worker: the site stores
+		// it (with the same event id, so a copy the hub did keep is found
+		// by the merge and stored once).
+		if !errors.Is(err, errUnreachable) && vigil.ErrorKind(err) != vigil.Unavailable {
 			return 0, err
 		}
 		s.unreachable(err)
