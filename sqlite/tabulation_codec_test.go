@@ -19,6 +19,12 @@ func normalized(b vigil.CVRBatch) vigil.CVRBatch {
 	if len(b.Files) == 0 {
 		b.Files = nil
 	}
+	if len(b.Strings) == 0 {
+		b.Strings = nil // "strings":[] and no strings at all read the same
+	}
+	if len(b.Rows) == 0 {
+		b.Rows = nil
+	}
 	if len(b.Records) == 0 {
 		b.Records = nil
 	}
