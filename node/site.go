@@ -286,11 +286,17 @@ func (s *siteLink) appendHere(ctx context.Context, events []vigil.Event, o vigil
 	}
 	for _, ev := range events {
 		var expect *uint64
-		if ev.Type == vigil.EventCheckInRecorded {
+		switch {
+		case ev.Type == vigil.EventCheckInRecorded:
 			if o.ExpectSiteSeq == nil {
 				return 0, vigil.Errorf(vigil.Unavailable, op, "this site is cut off from the county's system; try again when it is back online")
 			}
 			expect = o.ExpectSiteSeq
+		case o.ExpectSubjectSeq != nil && *o.ExpectSubjectSeq == 0:
+			// Used once (an envelope number): once here too; the hub
+			// checks it against everyone else's when it merges.
+			var zero uint64
+			expect = &zero
 		}
 		seq, err := s.log.Append(ctx, ev, expect, 0)
 		if err != nil {

@@ -271,7 +271,22 @@ func (h *siteHub) mergeOne(ctx context.Context, name string, place vigil.Scope, 
 	} else if seq > 0 {
 		return siteOutcome{Outcome: outcomeAlready}, nil
 	}
-	if _, err := h.n.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
+	var o vigil.AppendOptions
+	if ev.Type == vigil.EventProvisionalIssued {
+		// An envelope number is used once in the county: claimed here as
+		// online. One another site used meanwhile is kept, refused, with
+		// the entry, for the county to sort out: never dropped.
+		var zero uint64
+		o.ExpectSubjectSeq = &zero
+	}
+	if _, err := h.n.Append(ctx, []vigil.Event{ev}, o); err != nil {
+		if vigil.ErrorKind(err) == vigil.Conflict && o.ExpectSubjectSeq != nil {
+			reason := "envelope number already used elsewhere in the county"
+			if err := h.refuse(ctx, name, reason, ev); err != nil {
+				return siteOutcome{}, err
+			}
+			return siteOutcome{Outcome: outcomeRefused, Reason: reason}, nil
+		}
 		return siteOutcome{}, err
 	}
 	return siteOutcome{Outcome: outcomeMerged}, nil

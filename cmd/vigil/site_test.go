@@ -291,6 +291,19 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 		if out, err := run(t, "pollbook", "paper-entry", "--data", hubDir, "--site", "county/ADAMS/place/P03", csv); err != nil {
 			t.Fatal(err, out)
 		}
+		// An envelope number used at site A (online) and at site C (cut
+		// off): C's is kept and refused at the merge, never dropped; C
+		// itself never uses a number twice.
+		envelope := map[string]string{"envelope": "E-100", "reason": "not_on_roll", "first_name": "Pat", "last_name": "Provisional",
+			"birth_date": "1980-01-01", "address": "1 Main St"}
+		for _, at := range []*testSite{a, cSite} {
+			if st, body, _ := at.pw.post(context.Background(), "/api/v1/pollbook/provisionals?site=county/ADAMS/place/"+at.place, envelope); st != http.StatusCreated {
+				t.Fatalf("provisional ballot at %s: %d %s", at.name, st, body)
+			}
+		}
+		if st, body, _ := cSite.pw.post(context.Background(), "/api/v1/pollbook/provisionals?site=county/ADAMS/place/P03", envelope); st != http.StatusConflict {
+			t.Fatalf("the same envelope twice at the cut-off site: %d %s", st, body)
+		}
 		status, ev := cSite.pw.checkIn(t, dup)
 		if status != http.StatusCreated {
 			t.Fatalf("offline check-in at site C: %d %s", status, ev)
@@ -373,6 +386,7 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 		defer closeLog()
 		recorded := map[string]bool{}
 		var conflicts []vigil.CheckInConflict
+		var refused []vigil.SiteEntryRefused
 		for _, data := range readAll(t, log) {
 			entry, err := vigil.UnmarshalEntry(data)
 			if err != nil {
@@ -386,12 +400,20 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 					var c vigil.CheckInConflict
 					json.Unmarshal(ev.Payload, &c)
 					conflicts = append(conflicts, c)
+				case vigil.EventSiteEntryRefused:
+					var r vigil.SiteEntryRefused
+					json.Unmarshal(ev.Payload, &r)
+					refused = append(refused, r)
 				}
 			}
 		}
 		waitFor(t, "the hub to record site C's link connected, cut and back up", 5*time.Second, func() bool {
 			return strings.HasPrefix(linkHistory(t, hubDir, cSite.name), "up,down,up")
 		})
+		if len(refused) != 1 || refused[0].Site != cSite.name || refused[0].Entry.Type != vigil.EventProvisionalIssued ||
+			!strings.Contains(refused[0].Reason, "envelope") {
+			t.Fatalf("entries the hub refused: %+v (want site C's provisional ballot in envelope E-100, kept)", refused)
+		}
 		if len(conflicts) != 1 || conflicts[0].Voter != vigil.VoterID(dup) || conflicts[0].Kept.Source != vigil.CheckInSourcePaper {
 			t.Fatalf("conflicts on the hub: %+v", conflicts)
 		}
