@@ -370,18 +370,25 @@ func (l *Log) Read(ctx context.Context, from, to uint64, fn func(seq uint64, dat
 	if to < from {
 		return nil
 	}
-	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from,
-	})
-	if err != nil {
+	var it jetstream.MessagesContext
+	open := func(at uint64) error {
+		if it != nil {
+			it.Stop()
+		}
+		cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: at,
+		})
+		if err != nil {
+			return vigil.Wrap(op, vigil.Unavailable, err)
+		}
+		it, err = cons.Messages(jetstream.PullMaxBytes(ReadBufferBytes))
 		return vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxBytes(ReadBufferBytes))
-	if err != nil {
-		return vigil.Wrap(op, vigil.Unavailable, err)
+	if err := open(from); err != nil {
+		return err
 	}
-	defer it.Stop()
-	want := from
+	defer func() { it.Stop() }()
+	want, stalls := from, 0
 	for want <= to {
 		// A message the store cannot read is never delivered; after a
 		// pause, ask for it directly to learn whether it is gone.
@@ -393,7 +400,17 @@ func (l *Log) Read(ctx context.Context, from, to uint64, fn func(seq uint64, dat
 				return &vigil.Error{Op: op, Kind: vigil.Integrity,
 					Message: fmt.Sprintf("entry %d is missing from the stored log", want)}
 			} else if gerr == nil {
-				continue // it exists; delivery is just slow (a loaded cluster)
+				// It exists: delivery is slow (a loaded cluster), or the
+				// consumer lost its way after a leader change and will
+				// never deliver it. Start a new one there; give up (the
+				// caller retries) if that keeps happening.
+				if stalls++; stalls > maxReadStalls {
+					return vigil.Errorf(vigil.Unavailable, op, "the log stopped delivering entries at %d; retry", want)
+				}
+				if err := open(want); err != nil {
+					return err
+				}
+				continue
 			}
 		}
 		if err != nil {
@@ -411,10 +428,14 @@ func (l *Log) Read(ctx context.Context, from, to uint64, fn func(seq uint64, dat
 		if err := fn(seq, msg.Data()); err != nil {
 			return err
 		}
-		want++
+		want, stalls = want+1, 0
 	}
 	return nil
 }
+
+// maxReadStalls bounds how often Read starts a new consumer for an entry
+// that exists but is not delivered.
+const maxReadStalls = 6
 
 // readStall is how long Read waits for the next entry before checking
 // whether it exists at all.
