@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ import (
 
 // vigil mirror: a remote mirror site (docs/decisions/0009-mirror.md).
 func (m *Main) mirrorCmd() *cobra.Command {
-	var dir, hub, credFile, secretsFile, caFile, addr, certFile, keyFile, level string
+	var f linkFlags
 	c := &cobra.Command{
 		Use:   "mirror",
 		Short: "Run a remote mirror site of a hub: its log over TLS, checked checkpoints, read-only pages and API",
@@ -38,101 +39,131 @@ log.checkpoint_inconsistent; and serves the web pages and API with every write
 refused. After a disaster, stop it and run ` + "`vigil mirror promote`" + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			if !node.IsMirrorDir(dir) {
-				if _, err := os.Stat(filepath.Join(dir, "vigil.json")); err == nil {
-					return vigil.Errorf(vigil.Conflict, "mirror",
-						"%s holds a vigil node that is not a mirror (a promoted mirror runs with `vigil serve`); start a mirror in an empty directory", dir)
-				}
-				if err := m.initMirror(ctx, dir, hub, credFile, secretsFile, caFile); err != nil {
+			n, log, checker, err := m.openLinked(c.Context(), "mirror", &f)
+			if err != nil {
+				return err
+			}
+			hub, _ := n.Mirror()
+			srv, err := vhttp.New(c.Context(), vhttp.Config{Node: n, Logger: log, ReadOnly: fmt.Sprintf(
+				"this is a read-only mirror of the primary at %s: nothing can be changed here; make the change on the primary (after a disaster, an operator promotes this mirror with `vigil mirror promote`)", hub)})
+			if err != nil {
+				return err
+			}
+			srv.Handle("GET /api/v1/mirror", access.ActionLogRead, func(w http.ResponseWriter, r *http.Request) error {
+				st, err := checker.Status(r.Context())
+				if err != nil {
 					return err
 				}
-			}
-			return m.runMirror(ctx, dir, addr, certFile, keyFile, level)
+				w.Header().Set("Content-Type", "application/json")
+				return json.NewEncoder(w).Encode(st)
+			})
+			return m.serveLinked(c.Context(), &f, n, srv, log, fmt.Sprintf("vigil mirror of %s", hub))
 		},
 	}
-	dataFlag(c, &dir)
-	c.Flags().StringVar(&hub, "hub", "", "first run: HOST:PORT of the hub's mirror listener")
-	c.Flags().StringVar(&credFile, "credential", "", "first run: the credential file from `vigil mirror allow` on the hub")
-	c.Flags().StringVar(&secretsFile, "secrets-key", "", "first run: a copy of the hub's keyring/secrets.key")
-	c.Flags().StringVar(&caFile, "hub-ca", "", "first run: CA of the hub's certificate, when the hub uses an operator's certificate")
-	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8081", "HTTP listen address of the read-only pages and API")
-	c.Flags().StringVar(&certFile, "tls-cert", "", "serve HTTPS with this certificate")
-	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
-	c.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	f.add(c, "mirror", "127.0.0.1:8081", "HTTP listen address of the read-only pages and API")
 	withAction(c, access.ActionMirrorRun)
 	c.AddCommand(m.mirrorAllowCmd(), m.revokeLinkCmd("mirror", "close its link and delete its consumers", access.ActionMirrorAllow), m.mirrorPromoteCmd(), m.mirrorStatusCmd())
 	return c
 }
 
-func (m *Main) initMirror(ctx context.Context, dir, hub, credFile, secretsFile, caFile string) error {
-	const op = "mirror"
-	if hub == "" || credFile == "" || secretsFile == "" {
-		return vigil.Errorf(vigil.Invalid, op,
-			"%s is not a mirror yet: give --hub HOST:PORT, --credential FILE (from `vigil mirror allow` on the hub) and --secrets-key FILE (the hub's keyring/secrets.key)", dir)
-	}
-	cred, secrets, err := readMirrorCredential(op, credFile, secretsFile)
-	if err != nil {
-		return err
-	}
-	if cred.Place != "" {
-		return vigil.Errorf(vigil.Invalid, op, "%s is the credential of the polling-place site %s: run it with `vigil site`", credFile, cred.Name)
-	}
-	if _, err := node.InitMirror(ctx, node.MirrorInitOptions{Dir: dir, Hub: hub, Credential: cred, CAFile: caFile, SecretsKey: secrets}); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "%s is now a mirror of %s\n", dir, hub)
-	return nil
+// linkFlags are the options of a node linked to a hub: a mirror or a
+// polling-place site.
+type linkFlags struct {
+	dir, hub, credFile, secretsFile, caFile string
+	addr, certFile, keyFile, level          string
 }
 
-func (m *Main) runMirror(ctx context.Context, dir, addr, certFile, keyFile, level string) error {
-	log := m.logger(level)
-	n, err := m.openNode(ctx, node.Options{Dir: dir, Listen: true, Mirror: true, Logger: log})
+func (f *linkFlags) add(c *cobra.Command, kind, addr, addrHelp string) {
+	dataFlag(c, &f.dir)
+	c.Flags().StringVar(&f.hub, "hub", "", "first run: HOST:PORT of the hub's "+kind+" listener")
+	c.Flags().StringVar(&f.credFile, "credential", "", "first run: the credential file from `vigil "+kind+" allow` on the hub")
+	c.Flags().StringVar(&f.secretsFile, "secrets-key", "", "first run: a copy of the hub's keyring/secrets.key")
+	c.Flags().StringVar(&f.caFile, "hub-ca", "", "first run: CA of the hub's certificate, when the hub uses an operator's certificate")
+	c.Flags().StringVar(&f.addr, "addr", addr, addrHelp)
+	c.Flags().StringVar(&f.certFile, "tls-cert", "", "serve HTTPS with this certificate")
+	c.Flags().StringVar(&f.keyFile, "tls-key", "", "key for --tls-cert")
+	c.Flags().StringVar(&f.level, "log-level", "info", "debug, info, warn or error")
+}
+
+// openLinked makes f.dir a mirror or site of the hub on its first run, then
+// opens it as its owner and starts checking the hub's checkpoints.
+func (m *Main) openLinked(ctx context.Context, kind string, f *linkFlags) (*node.Node, *slog.Logger, *node.MirrorChecker, error) {
+	site := kind == "site"
+	if !node.IsMirrorDir(f.dir) {
+		if _, err := os.Stat(filepath.Join(f.dir, "vigil.json")); err == nil {
+			return nil, nil, nil, vigil.Errorf(vigil.Conflict, kind,
+				"%s holds a vigil node that is not a %s (a promoted mirror runs with `vigil serve`); start one in an empty directory", f.dir, kind)
+		}
+		if err := m.initLinked(ctx, kind, f); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	log := m.logger(f.level)
+	n, err := m.openNode(ctx, node.Options{Dir: f.dir, Listen: true, Mirror: true, Site: site, Logger: log})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	if !n.Owner {
-		return vigil.Errorf(vigil.Conflict, "mirror", "another vigil process is already running %s", dir)
+		return nil, nil, nil, vigil.Errorf(vigil.Conflict, kind, "another vigil process is already running %s", f.dir)
 	}
-	hub, _ := n.Mirror()
 	checker, err := n.NewMirrorChecker()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); checker.Run(cctx) }()
 	m.onClose(func() error { cancel(); wg.Wait(); return nil })
+	return n, log, checker, nil
+}
 
-	srv, err := vhttp.New(ctx, vhttp.Config{Node: n, Logger: log, ReadOnly: fmt.Sprintf(
-		"this is a read-only mirror of the primary at %s: nothing can be changed here; make the change on the primary (after a disaster, an operator promotes this mirror with `vigil mirror promote`)", hub)})
+// initLinked makes an empty directory a mirror or a site of the hub, from
+// the credential the hub issued for that kind.
+func (m *Main) initLinked(ctx context.Context, kind string, f *linkFlags) error {
+	if f.hub == "" || f.credFile == "" || f.secretsFile == "" {
+		return vigil.Errorf(vigil.Invalid, kind,
+			"%s is not a %s yet: give --hub HOST:PORT, --credential FILE (from `vigil %s allow` on the hub) and --secrets-key FILE (the hub's keyring/secrets.key)",
+			f.dir, kind, kind)
+	}
+	cred, secrets, err := readMirrorCredential(kind, f.credFile, f.secretsFile)
 	if err != nil {
 		return err
 	}
-	srv.Handle("GET /api/v1/mirror", access.ActionLogRead, func(w http.ResponseWriter, r *http.Request) error {
-		st, err := checker.Status(r.Context())
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Content-Type", "application/json")
-		return json.NewEncoder(w).Encode(st)
-	})
-	ln, err := srv.Listen(addr)
+	switch {
+	case kind == "mirror" && cred.Place != "":
+		return vigil.Errorf(vigil.Invalid, kind, "%s is the credential of the polling-place site %s: run it with `vigil site`", f.credFile, cred.Name)
+	case kind == "site" && cred.Place == "":
+		return vigil.Errorf(vigil.Invalid, kind, "%s is a mirror's credential, not a site's: issue one with `vigil site allow --place ID`", f.credFile)
+	}
+	if _, err := node.InitMirror(ctx, node.MirrorInitOptions{Dir: f.dir, Hub: f.hub, Credential: cred, CAFile: f.caFile, SecretsKey: secrets}); err != nil {
+		return err
+	}
+	if cred.Place != "" {
+		fmt.Fprintf(m.Stdout, "%s is now the polling-place site %s (%s) of %s\n", f.dir, cred.Name, cred.Place, f.hub)
+	} else {
+		fmt.Fprintf(m.Stdout, "%s is now a mirror of %s\n", f.dir, f.hub)
+	}
+	return nil
+}
+
+// serveLinked serves a linked node's pages and API until ctx ends.
+func (m *Main) serveLinked(ctx context.Context, f *linkFlags, n *node.Node, srv *vhttp.Server, log *slog.Logger, what string) error {
+	ln, err := srv.Listen(f.addr)
 	if err != nil {
 		return err
 	}
 	url := "http://" + ln.Addr().String()
-	if certFile != "" {
+	if f.certFile != "" {
 		url = "https://" + ln.Addr().String()
 	}
 	n.SetHTTPAddr(ln.Addr().String())
-	log.Info("mirror serving", "hub", hub, "url", url, "data", dir, "entries", n.Tree.Size())
-	fmt.Fprintf(m.Stdout, "vigil mirror of %s is serving %s at %s\n", hub, dir, url)
+	log.Info(what+" serving", "url", url, "data", f.dir, "entries", n.Tree.Size())
+	fmt.Fprintf(m.Stdout, "%s is serving %s at %s\n", what, f.dir, url)
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
-	return srv.Serve(ctx, certFile, keyFile)
+	return srv.Serve(ctx, f.certFile, f.keyFile)
 }
 
 func (m *Main) mirrorAllowCmd() *cobra.Command {

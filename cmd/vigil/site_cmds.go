@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +15,7 @@ import (
 
 // vigil site: a polling-place node (docs/decisions/0008-sites.md).
 func (m *Main) siteCmd() *cobra.Command {
-	var dir, hub, credFile, secretsFile, caFile, addr, certFile, keyFile, level string
+	var f linkFlags
 	c := &cobra.Command{
 		Use:   "site",
 		Short: "Run a polling-place site: a leaf of the hub that keeps checking voters in when cut off",
@@ -40,92 +36,22 @@ the credential from ` + "`vigil site allow`" + ` on the hub (--credential FILE) 
 of the hub's keyring/secrets.key (--secrets-key FILE); later runs need only --data.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			ctx := c.Context()
-			if !node.IsMirrorDir(dir) {
-				if _, err := os.Stat(filepath.Join(dir, "vigil.json")); err == nil {
-					return vigil.Errorf(vigil.Conflict, "site",
-						"%s holds a vigil node that is not a polling-place site; start a site in an empty directory", dir)
-				}
-				if err := m.initSite(ctx, dir, hub, credFile, secretsFile, caFile); err != nil {
-					return err
-				}
+			n, log, _, err := m.openLinked(c.Context(), "site", &f)
+			if err != nil {
+				return err
 			}
-			return m.runSite(ctx, dir, addr, certFile, keyFile, level)
+			srv, err := vhttp.New(c.Context(), vhttp.Config{Node: n, Logger: log})
+			if err != nil {
+				return err
+			}
+			st, _ := n.SiteStatus(c.Context())
+			return m.serveLinked(c.Context(), &f, n, srv, log, fmt.Sprintf("vigil site %s (%s) of %s", st.Name, st.Place, st.Hub))
 		},
 	}
-	dataFlag(c, &dir)
-	c.Flags().StringVar(&hub, "hub", "", "first run: HOST:PORT of the hub's site listener")
-	c.Flags().StringVar(&credFile, "credential", "", "first run: the credential file from `vigil site allow` on the hub")
-	c.Flags().StringVar(&secretsFile, "secrets-key", "", "first run: a copy of the hub's keyring/secrets.key")
-	c.Flags().StringVar(&caFile, "hub-ca", "", "first run: CA of the hub's certificate, when the hub uses an operator's certificate")
-	c.Flags().StringVar(&addr, "addr", "0.0.0.0:8080", "HTTP listen address of the pollbook pages and API (the tablets reach it)")
-	c.Flags().StringVar(&certFile, "tls-cert", "", "serve HTTPS with this certificate")
-	c.Flags().StringVar(&keyFile, "tls-key", "", "key for --tls-cert")
-	c.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	f.add(c, "site", "0.0.0.0:8080", "HTTP listen address of the pollbook pages and API (the tablets reach it)")
 	withAction(c, access.ActionSiteRun)
 	c.AddCommand(m.siteAllowCmd(), m.revokeLinkCmd("site", "close its link", access.ActionSiteAllow), m.siteStatusCmd())
 	return c
-}
-
-func (m *Main) initSite(ctx context.Context, dir, hub, credFile, secretsFile, caFile string) error {
-	const op = "site"
-	if hub == "" || credFile == "" || secretsFile == "" {
-		return vigil.Errorf(vigil.Invalid, op,
-			"%s is not a site yet: give --hub HOST:PORT, --credential FILE (from `vigil site allow` on the hub) and --secrets-key FILE (the hub's keyring/secrets.key)", dir)
-	}
-	cred, secrets, err := readMirrorCredential(op, credFile, secretsFile)
-	if err != nil {
-		return err
-	}
-	if cred.Place == "" {
-		return vigil.Errorf(vigil.Invalid, op, "%s is a mirror's credential, not a site's: issue one with `vigil site allow --place ID`", credFile)
-	}
-	if _, err := node.InitMirror(ctx, node.MirrorInitOptions{Dir: dir, Hub: hub, Credential: cred, CAFile: caFile, SecretsKey: secrets}); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "%s is now the polling-place site %s (%s) of %s\n", dir, cred.Name, cred.Place, hub)
-	return nil
-}
-
-func (m *Main) runSite(ctx context.Context, dir, addr, certFile, keyFile, level string) error {
-	log := m.logger(level)
-	n, err := m.openNode(ctx, node.Options{Dir: dir, Listen: true, Mirror: true, Site: true, Logger: log})
-	if err != nil {
-		return err
-	}
-	if !n.Owner {
-		return vigil.Errorf(vigil.Conflict, "site", "another vigil process is already running %s", dir)
-	}
-	checker, err := n.NewMirrorChecker()
-	if err != nil {
-		return err
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); checker.Run(cctx) }()
-	m.onClose(func() error { cancel(); wg.Wait(); return nil })
-
-	srv, err := vhttp.New(ctx, vhttp.Config{Node: n, Logger: log})
-	if err != nil {
-		return err
-	}
-	ln, err := srv.Listen(addr)
-	if err != nil {
-		return err
-	}
-	url := "http://" + ln.Addr().String()
-	if certFile != "" {
-		url = "https://" + ln.Addr().String()
-	}
-	n.SetHTTPAddr(ln.Addr().String())
-	st, _ := n.SiteStatus(ctx)
-	log.Info("site serving", "site", st.Name, "place", st.Place, "hub", st.Hub, "url", url, "data", dir)
-	fmt.Fprintf(m.Stdout, "vigil site %s (%s) of %s is serving %s at %s\n", st.Name, st.Place, st.Hub, dir, url)
-	if m.Ready != nil {
-		m.Ready(ln.Addr().String())
-	}
-	return srv.Serve(ctx, certFile, keyFile)
 }
 
 func (m *Main) siteAllowCmd() *cobra.Command {
