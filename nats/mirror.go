@@ -82,31 +82,8 @@ const mirrorReportPrefix = "vigil.mirror.report."
 
 func applyMirror(opts *server.Options, cfg Config) error {
 	const op = "nats.mirror"
-	if l := cfg.MirrorListener; l != nil {
-		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: l.CertFile, KeyFile: l.KeyFile, Timeout: 5})
-		if err != nil {
-			return vigil.Errorf(vigil.Invalid, op, "the mirror listener's TLS certificate cannot be used: %v", err)
-		}
-		opts.LeafNode.Host, opts.LeafNode.Port = l.Host, l.Port
-		opts.LeafNode.TLSConfig, opts.LeafNode.TLSTimeout = tc, 5
-		opts.LeafNode.NoAdvertise = true
-		if len(l.Mirrors) == 0 {
-			return vigil.Errorf(vigil.Invalid, op, "the mirror listener has no mirror credentials; issue one with `vigil mirror allow`")
-		}
-		// nats-server applies no permissions to leaf users listed in
-		// LeafNode.Users, so the hub authenticates every connection itself
-		// (mirrorAuth) and gives each mirror only the subjects it needs.
-		auth := &mirrorAuth{token: opts.Authorization, mirrors: map[string]string{}, sites: map[string]bool{}}
-		for _, m := range l.Mirrors {
-			auth.mirrors[m.Name] = m.PasswordHash
-			auth.sites[m.Name] = m.Site
-		}
-		opts.Authorization = ""
-		opts.CustomClientAuthentication = auth
-		if opts.JetStreamDomain == "" {
-			opts.JetStreamDomain = HubDomain
-		}
-	}
+	// The uplink first: it names this server's JetStream domain, which the
+	// listener's permissions then use.
 	if u := cfg.MirrorUplink; u != nil {
 		host, port, err := net.SplitHostPort(u.URL)
 		if err != nil {
@@ -148,6 +125,33 @@ func applyMirror(opts *server.Options, cfg Config) error {
 		}
 		opts.FeatureFlags[server.FeatureFlagJsAPIReplyFormatV2] = true
 	}
+	if l := cfg.MirrorListener; l != nil {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: l.CertFile, KeyFile: l.KeyFile, Timeout: 5})
+		if err != nil {
+			return vigil.Errorf(vigil.Invalid, op, "the mirror listener's TLS certificate cannot be used: %v", err)
+		}
+		opts.LeafNode.Host, opts.LeafNode.Port = l.Host, l.Port
+		opts.LeafNode.TLSConfig, opts.LeafNode.TLSTimeout = tc, 5
+		opts.LeafNode.NoAdvertise = true
+		if len(l.Mirrors) == 0 {
+			return vigil.Errorf(vigil.Invalid, op, "the mirror listener has no mirror credentials; issue one with `vigil mirror allow`")
+		}
+		// nats-server applies no permissions to leaf users listed in
+		// LeafNode.Users, so the hub authenticates every connection itself
+		// (mirrorAuth) and gives each mirror only the subjects it needs.
+		if opts.JetStreamDomain == "" {
+			opts.JetStreamDomain = HubDomain
+		}
+		// A polling-place site that also listens (for the laptops joined
+		// to it) keeps its own domain: its laptops mirror its streams.
+		auth := &mirrorAuth{token: opts.Authorization, domain: opts.JetStreamDomain, mirrors: map[string]string{}, sites: map[string]bool{}}
+		for _, m := range l.Mirrors {
+			auth.mirrors[m.Name] = m.PasswordHash
+			auth.sites[m.Name] = m.Site
+		}
+		opts.Authorization = ""
+		opts.CustomClientAuthentication = auth
+	}
 	return nil
 }
 
@@ -164,8 +168,23 @@ func (s *Server) mirrorClientOptions() []natsgo.Option {
 }
 
 // LinkUp reports whether the server has a leaf link (a mirror: to its hub;
-// a hub: to at least one mirror).
-func (s *Server) LinkUp() bool { return s.ns.NumLeafNodes() > 0 }
+// a hub: to at least one mirror). A site that also listens, for its
+// laptops, counts only its own link to the hub.
+func (s *Server) LinkUp() bool {
+	if s.cfg.MirrorUplink == nil || s.cfg.MirrorListener == nil {
+		return s.ns.NumLeafNodes() > 0
+	}
+	lz, err := s.ns.Leafz(nil)
+	if err != nil {
+		return false
+	}
+	for _, l := range lz.Leafs {
+		if l.IsSpoke {
+			return true
+		}
+	}
+	return false
+}
 
 // WaitLink waits until the leaf link is up.
 func (s *Server) WaitLink(ctx context.Context) error {
@@ -247,11 +266,12 @@ func EnsureMirrorConsumers(ctx context.Context, js jetstream.JetStream, mirrors 
 }
 
 // CreateMirrorStreams makes this server's EVENTS and CHECKPOINTS mirrors of
-// the hub's (reached through hub, a JetStream context in HubDomain), fed by
-// the durable consumers the hub keeps for the mirror called name. The
+// the upstream's (reached through hub, a JetStream context in domain: the
+// hub's HubDomain, or a site's MirrorDomain for a laptop joined to it), fed
+// by the durable consumers the upstream keeps for the mirror called name. The
 // mirrored EVENTS carries the hub's log id and secrets fingerprint, so a
 // promoted mirror is the same log. It fails if the streams exist.
-func CreateMirrorStreams(ctx context.Context, local, hub jetstream.JetStream, mirror string) error {
+func CreateMirrorStreams(ctx context.Context, local, hub jetstream.JetStream, mirror, domain string) error {
 	const op = "nats.create_mirror"
 	want := map[string]jetstream.StreamConfig{}
 	for _, c := range (StreamSet{Replicas: 1}).configs() {
@@ -273,7 +293,7 @@ func CreateMirrorStreams(ctx context.Context, local, hub jetstream.JetStream, mi
 			return vigil.Errorf(vigil.Unavailable, op,
 				"the hub keeps no consumer for this mirror on %s (%v): restart the hub's `vigil serve` after `vigil mirror allow`", name, err)
 		}
-		cfg.Mirror = &jetstream.StreamSource{Name: name, Domain: HubDomain,
+		cfg.Mirror = &jetstream.StreamSource{Name: name, Domain: domain,
 			Consumer: &jetstream.StreamConsumerSource{Name: consumer, DeliverSubject: deliver}}
 		if _, err := local.CreateStream(ctx, cfg); err != nil {
 			return vigil.Wrap(op, vigil.Unavailable, fmt.Errorf("creating mirror stream %s: %w", name, err))

@@ -13,6 +13,7 @@ import (
 // leaf links with their password, bound to the permissions of one mirror.
 type mirrorAuth struct {
 	token   string
+	domain  string            // this server's JetStream domain
 	mirrors map[string]string // name -> bcrypt hash of the password
 	sites   map[string]bool   // mirrors that are polling-place sites
 }
@@ -33,7 +34,7 @@ func (a *mirrorAuth) Check(c server.ClientAuthentication) bool {
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(o.Password)) != nil {
 			return false
 		}
-		p := mirrorPermissions(o.Username)
+		p := mirrorPermissions(o.Username, a.domain)
 		if a.sites[o.Username] {
 			// A site also sends its appends and offline entries, which
 			// the hub checks before anything reaches its log.
@@ -54,8 +55,10 @@ func (a *mirrorAuth) Check(c server.ClientAuthentication) bool {
 // it (never _INBOX.>, where it would see the replies to the hub's own
 // clients, session reads included). Nothing on ev.>, ckpt.> or $KV.>: a
 // mirror credential cannot write the hub's log or read its sessions.
-func mirrorPermissions(name string) *server.Permissions {
-	api := "$JS." + HubDomain + ".API."
+// domain is the JetStream domain of the server granting them (HubDomain on
+// a hub; a site's own for the laptops joined to it).
+func mirrorPermissions(name, domain string) *server.Permissions {
+	api := "$JS." + domain + ".API."
 	var pub []string
 	for _, stream := range mirrorStreams {
 		consumer, _ := mirrorConsumer(name, stream)
@@ -67,7 +70,7 @@ func mirrorPermissions(name string) *server.Permissions {
 	sub := []string{deliver + ">", mirrorInbox(name) + ".>", "$LDS.>"}
 	for _, stream := range mirrorStreams {
 		consumer, _ := mirrorConsumer(name, stream)
-		sub = append(sub, "$JSC.R."+HubDomain+".*."+stream+"."+consumer+".*")
+		sub = append(sub, "$JSC.R."+domain+".*."+stream+"."+consumer+".*")
 	}
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: pub},

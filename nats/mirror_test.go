@@ -167,7 +167,7 @@ func TestMirrorFollowsHubOverTLSAndIsPromoted(t *testing.T) {
 	}
 	mnc, mirJS := js(t, mir)
 	toHub, _ := jetstream.NewWithDomain(mnc, vnats.HubDomain)
-	if err := vnats.CreateMirrorStreams(ctx, mirJS, toHub, "m1"); err != nil {
+	if err := vnats.CreateMirrorStreams(ctx, mirJS, toHub, "m1", vnats.HubDomain); err != nil {
 		t.Fatal(err)
 	}
 	// The mirror is the same log: CheckStreams finds the hub's log id.

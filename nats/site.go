@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -50,6 +51,12 @@ func SiteOfSubject(subject string) string {
 // site.<noun>.<key>, so that a claim there is atomic per voter as on the hub.
 func siteEventSubject(ev vigil.Event) string { return "site." + Subject(ev)[len("ev."):] }
 
+// relayedPrefix is where a site keeps, unclaimed, an entry from a laptop
+// joined to it that the site could not claim (a voter or an envelope
+// already taken here) or would not take: it goes to the hub with the rest,
+// where it becomes a conflict or a refusal on record. Nothing is dropped.
+const relayedPrefix = "site.relayed."
+
 // hubSeqHeader marks an entry of the site's log that the hub has already
 // stored (an online check-in recorded here too): it is never sent again.
 const hubSeqHeader = "Vigil-Hub-Seq"
@@ -79,12 +86,22 @@ func OpenSiteLog(ctx context.Context, js jetstream.JetStream) (*SiteLog, error) 
 // an event the hub already holds at that sequence. It returns the entry's
 // sequence in the site's log. Errors: Conflict (claim lost), Unavailable.
 func (l *SiteLog) Append(ctx context.Context, ev vigil.Event, expect *uint64, hubSeq uint64) (uint64, error) {
+	return l.append(ctx, siteEventSubject(ev), ev, expect, hubSeq)
+}
+
+// AppendRelayed stores an entry of a laptop joined to the site without a
+// claim, to be sent to the hub with the rest (see relayedPrefix).
+func (l *SiteLog) AppendRelayed(ctx context.Context, ev vigil.Event) (uint64, error) {
+	return l.append(ctx, relayedPrefix+siteEventSubject(ev)[len("site."):], ev, nil, 0)
+}
+
+func (l *SiteLog) append(ctx context.Context, subject string, ev vigil.Event, expect *uint64, hubSeq uint64) (uint64, error) {
 	const op = "site.append"
 	data, err := vigil.MarshalEntry([]vigil.Event{ev})
 	if err != nil {
 		return 0, err
 	}
-	msg := natsgo.NewMsg(siteEventSubject(ev))
+	msg := natsgo.NewMsg(subject)
 	msg.Data = data
 	if hubSeq > 0 {
 		msg.Header.Set(hubSeqHeader, strconv.FormatUint(hubSeq, 10))
@@ -119,6 +136,8 @@ type SiteEntry struct {
 	Seq    uint64
 	Event  vigil.Event
 	HubSeq uint64 // > 0: the hub already holds it
+	// Relayed: a laptop's entry kept unclaimed (AppendRelayed).
+	Relayed bool
 }
 
 // Read returns up to limit entries from sequence from on (fewer at the end).
@@ -149,7 +168,7 @@ func (l *SiteLog) Read(ctx context.Context, from uint64, limit int) ([]SiteEntry
 		if err != nil || len(evs) != 1 {
 			return nil, &vigil.Error{Op: op, Kind: vigil.Integrity, Message: "entry " + strconv.FormatUint(md.Sequence.Stream, 10) + " of the site's log is malformed", Err: err}
 		}
-		e := SiteEntry{Seq: md.Sequence.Stream, Event: evs[0]}
+		e := SiteEntry{Seq: md.Sequence.Stream, Event: evs[0], Relayed: strings.HasPrefix(msg.Subject(), relayedPrefix)}
 		if h := msg.Headers().Get(hubSeqHeader); h != "" {
 			e.HubSeq, _ = strconv.ParseUint(h, 10, 64)
 		}

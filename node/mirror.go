@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,6 +46,11 @@ func hubCertPaths(dir string) (c, k string) {
 
 var mirrorName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
+// linkName is the name in a credential: a mirror's or a site's, or a
+// laptop's joined to a site, SITE_LAPTOP (node/site_relay.go). A name
+// holds no "_" otherwise, so the hub knows whose laptop it is.
+var linkName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}(_[a-z0-9][a-z0-9-]{0,31})?$`)
+
 // MirrorCredential is what a hub issues to one mirror: a secret, carried to
 // the mirror site by hand. It holds the password the hub checks, the hub's
 // certificate when the hub made its own (the mirror then trusts exactly
@@ -57,6 +64,9 @@ type MirrorCredential struct {
 	// Place is set for a polling-place site (`vigil site allow`): the
 	// place's scope, county/C/place/P. A site also writes (node/site.go).
 	Place vigil.Scope `json:"place,omitempty"`
+	// Domain is the JetStream domain of the node issuing it when that is
+	// not the hub: a site admitting a laptop (node/site_relay.go).
+	Domain string `json:"domain,omitempty"`
 }
 
 type hubMirrors struct {
@@ -112,12 +122,24 @@ func AllowMirror(o AllowMirrorOptions) (MirrorCredential, error) {
 	if _, err := readMeta(o.Dir); err != nil {
 		return MirrorCredential{}, err
 	}
-	if _, err := os.Stat(mirrorPath(o.Dir)); err == nil {
-		return MirrorCredential{}, vigil.Errorf(vigil.Conflict, op, "%s is itself a mirror; mirrors are allowed on the primary", o.Dir)
+	// On a polling-place site: a laptop joined to it. It mirrors the
+	// site's copy of the hub's log (so it checks the hub's checkpoints)
+	// and serves the site's place.
+	var site *mirrorConfig
+	if err := readJSON(mirrorPath(o.Dir), &site); err == nil {
+		if site.Place == "" || o.Place == "" {
+			return MirrorCredential{}, vigil.Errorf(vigil.Conflict, op, "%s is itself a mirror; mirrors are allowed on the primary", o.Dir)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return MirrorCredential{}, err
 	}
 	keys, err := keyring.Load(keyringDir(o.Dir))
 	if err != nil {
 		return MirrorCredential{}, err
+	}
+	cred := MirrorCredential{Name: o.Name, Password: randomSecret(), HubKey: keys.VerifierKey, Place: o.Place}
+	if site != nil {
+		cred.Name, cred.HubKey, cred.Domain = site.Name+"_"+o.Name, site.HubKey, vnats.MirrorDomain(site.Name)
 	}
 	var hm hubMirrors
 	if b, err := os.ReadFile(hubMirrorsPath(o.Dir)); err == nil {
@@ -136,7 +158,6 @@ func AllowMirror(o AllowMirrorOptions) (MirrorCredential, error) {
 	if hm.Listen == "" {
 		return MirrorCredential{}, vigil.FieldError(op, "listen", "say where mirrors reach this hub (HOST:PORT, e.g. 0.0.0.0:7422)")
 	}
-	cred := MirrorCredential{Name: o.Name, Password: randomSecret(), HubKey: keys.VerifierKey, Place: o.Place}
 	switch {
 	case o.CertFile != "" || o.KeyFile != "":
 		if o.CertFile == "" || o.KeyFile == "" {
@@ -173,10 +194,10 @@ func AllowMirror(o AllowMirrorOptions) (MirrorCredential, error) {
 	if err != nil {
 		return MirrorCredential{}, vigil.Wrap(op, vigil.Other, err)
 	}
-	entry := hubMirror{Name: o.Name, PasswordHash: string(hash), Issued: o.Now().UTC(), Place: o.Place}
+	entry := hubMirror{Name: cred.Name, PasswordHash: string(hash), Issued: o.Now().UTC(), Place: o.Place}
 	replaced := false
 	for i := range hm.Mirrors {
-		if hm.Mirrors[i].Name == o.Name {
+		if hm.Mirrors[i].Name == cred.Name {
 			hm.Mirrors[i], replaced = entry, true
 		}
 	}
@@ -199,6 +220,10 @@ func RevokeMirror(dir, name string) error {
 		return vigil.Errorf(vigil.NotFound, op, "%s admits no mirrors", dir)
 	} else if err != nil {
 		return err
+	}
+	var site mirrorConfig
+	if readJSON(mirrorPath(dir), &site) == nil && site.Place != "" && !strings.HasPrefix(name, site.Name+"_") {
+		name = site.Name + "_" + name // a laptop joined to this site
 	}
 	kept := hm.Mirrors[:0]
 	for _, m := range hm.Mirrors {
@@ -276,7 +301,7 @@ func InitMirror(ctx context.Context, o MirrorInitOptions) (m Meta, err error) {
 		o.Now = time.Now
 	}
 	cred := o.Credential
-	if !mirrorName.MatchString(cred.Name) || cred.Password == "" || cred.HubKey == "" {
+	if !linkName.MatchString(cred.Name) || cred.Password == "" || cred.HubKey == "" {
 		return Meta{}, vigil.FieldError(op, "credential", "is incomplete: issue one on the hub with `vigil mirror allow`")
 	}
 	if o.SecretsKey == "" {
@@ -335,11 +360,12 @@ func InitMirror(ctx context.Context, o MirrorInitOptions) (m Meta, err error) {
 	if err != nil {
 		return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	hub, err := jetstream.NewWithDomain(nc, vnats.HubDomain)
+	domain := cmp.Or(cred.Domain, vnats.HubDomain)
+	hub, err := jetstream.NewWithDomain(nc, domain)
 	if err != nil {
 		return Meta{}, vigil.Wrap(op, vigil.Unavailable, err)
 	}
-	if err := vnats.CreateMirrorStreams(ctx, local, hub, cred.Name); err != nil {
+	if err := vnats.CreateMirrorStreams(ctx, local, hub, cred.Name, domain); err != nil {
 		return Meta{}, err
 	}
 	if fp, err := vnats.SecretsFingerprint(ctx, local); err != nil {
@@ -412,7 +438,10 @@ func (n *Node) natsMirrorConfig(cfg *vnats.Config, o Options) error {
 		if o.Mirror {
 			cfg.MirrorUplink = n.mirror.uplink()
 		}
-		return nil
+		if !o.Site || n.mirror.Place == "" {
+			return nil
+		}
+		// A site listens too, for the laptops joined to it.
 	}
 	if !o.Listen {
 		return nil

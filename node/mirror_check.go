@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -352,12 +353,15 @@ func (n *Node) startMirrorHub(ctx context.Context) error {
 	if n.hubMirrors == nil || n.Log == nil {
 		return nil
 	}
-	enrolled := map[string]bool{}
+	enrolled := map[string]vigil.Scope{}
 	for _, m := range n.hubMirrors.Mirrors {
-		enrolled[m.Name] = true
+		enrolled[m.Name] = m.Place
 	}
 	if err := vnats.EnsureMirrorConsumers(ctx, n.JS, n.HubMirrorNames()); err != nil {
 		return err
+	}
+	if n.mirror != nil {
+		return nil // a site: its laptops' reports go on to the hub (siteRelay)
 	}
 	_, err := n.NC.Subscribe(vnats.MirrorReportSubjects, func(msg *natsgo.Msg) {
 		reply := func(seq uint64, err error) {
@@ -370,8 +374,13 @@ func (n *Node) startMirrorHub(ctx context.Context) error {
 			return
 		}
 		// The subject names the mirror: the hub lets each mirror publish on
-		// its own subject only.
-		if !enrolled[r.Mirror] || msg.Subject != vnats.MirrorReportSubject(r.Mirror) {
+		// its own subject only. A site passes on its laptops' reports
+		// (SITE_LAPTOP) on its own.
+		sender := r.Mirror
+		if site, _, ok := strings.Cut(r.Mirror, "_"); ok && enrolled[site] != "" {
+			sender = site
+		}
+		if _, ok := enrolled[sender]; !ok || msg.Subject != vnats.MirrorReportSubject(sender) {
 			reply(0, fmt.Errorf("mirror %q is not enrolled on this hub, or reports under another name", r.Mirror))
 			return
 		}

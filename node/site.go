@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,6 +95,14 @@ type SiteStatus struct {
 	CheckIns int    `json:"checkins"`
 	HubHolds int    `json:"hub_holds"`
 	Problem  string `json:"problem,omitempty"`
+	// Laptops are the laptops joined to this site (node/site_relay.go).
+	Laptops []LaptopLink `json:"laptops,omitempty"`
+}
+
+// LaptopLink is a laptop joined to a site, and whether it is linked now.
+type LaptopLink struct {
+	Name      string `json:"name"`
+	Connected bool   `json:"connected"`
 }
 
 // startSite opens the site's log, rebuilds its check-ins from it, and
@@ -109,7 +118,7 @@ func (n *Node) startSite(ctx context.Context) error {
 	}
 	n.background(s.mergeLoop)
 	n.site = s
-	return nil
+	return s.startRelay()
 }
 
 // rebuild records every check-in of the site's log in site_claims (a
@@ -124,6 +133,9 @@ func (s *siteLink) rebuild(ctx context.Context) error {
 			return nil
 		}
 		for _, e := range entries {
+			if e.Relayed {
+				continue // a laptop's, not claimed here
+			}
 			if err := s.n.DB.RecordSiteClaim(ctx, e.Seq, e.Event, e.HubSeq); err != nil {
 				return err
 			}
@@ -166,6 +178,12 @@ func (n *Node) SiteStatus(ctx context.Context) (SiteStatus, error) {
 	}
 	if last > cur {
 		st.Waiting = last - cur
+	}
+	if n.hubMirrors != nil {
+		up := n.server.LeafNames()
+		for _, m := range n.hubMirrors.Mirrors {
+			st.Laptops = append(st.Laptops, LaptopLink{Name: m.Name, Connected: up[m.Name]})
+		}
 	}
 	held, waiting, err := n.DB.SiteClaimCounts(ctx)
 	st.HubHolds, st.CheckIns = held, held+waiting
@@ -227,8 +245,10 @@ func (s *siteLink) append(ctx context.Context, events []vigil.Event, o vigil.App
 					// The site's own record: a voter checked in here is
 					// refused here even if the link drops before the
 					// hub's copy arrives.
-					if ss, lerr := s.log.Append(ctx, ev, nil, seq); lerr == nil {
-						s.n.DB.RecordSiteClaim(ctx, ss, ev, seq)
+					// A laptop's site that is itself cut off answers 0:
+					// held upstream, not yet by the hub.
+					if ss, lerr := s.log.Append(ctx, ev, nil, max(seq, 1)); lerr == nil {
+						s.n.DB.RecordSiteClaim(ctx, ss, ev, max(seq, 1))
 					}
 				}
 			}
@@ -461,6 +481,18 @@ func (s *siteLink) mergeOnce(ctx context.Context) (more bool, err error) {
 // Invalid.
 func AllowSite(ctx context.Context, o AllowMirrorOptions, place string) (MirrorCredential, error) {
 	const op = "site.allow"
+	var site mirrorConfig
+	if readJSON(mirrorPath(o.Dir), &site) == nil && site.Place != "" {
+		// On a site: a laptop joined to it serves the site's place.
+		if strings.Contains(site.Name, "_") {
+			return MirrorCredential{}, vigil.Errorf(vigil.Conflict, op, "%s is the laptop %s: laptops are joined to a site, not to another laptop", o.Dir, site.Name)
+		}
+		if _, p, _ := pollbook.SitePlace(site.Place); place != "" && place != p && vigil.Scope(place) != site.Place {
+			return MirrorCredential{}, vigil.FieldError(op, "place", "this is the site %s of %s: a laptop joined to it serves %s (leave --place out)", site.Name, site.Place, p)
+		}
+		o.Place = site.Place
+		return AllowMirror(o)
+	}
 	if place == "" {
 		return MirrorCredential{}, vigil.FieldError(op, "place", "name the polling place this site serves (its id)")
 	}

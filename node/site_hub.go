@@ -171,11 +171,38 @@ func (h *siteHub) merge(ctx context.Context, name string, place vigil.Scope, dat
 	if len(data) > 64<<20 || json.Unmarshal(data, &req) != nil {
 		return siteMergeReply{Kind: vigil.Invalid, Error: "malformed merge"}
 	}
-	outcomes := make([]siteOutcome, len(req.Entries))
-	errs := make([]error, len(req.Entries))
+	r, c := mergeEntries(req.Entries, 256, func(ev vigil.Event) (siteOutcome, error) {
+		return h.mergeOne(ctx, name, place, ev)
+	})
+	h.mu.Lock()
+	t := h.taken[name]
+	t.Merged, t.Already, t.Conflicts, t.Refused = t.Merged+c.Merged, t.Already+c.Already, t.Conflicts+c.Conflicts, t.Refused+c.Refused
+	h.taken[name] = t
+	h.mu.Unlock()
+	if len(r.Outcomes) > 0 {
+		// The record of the batch (an alert when it re-sent entries).
+		a := vigil.Actor{Name: "site:" + name, Role: vigil.RoleSystem, Scope: place, Origin: h.n.Origin()}
+		rec := vigil.SiteMerged{Site: name, From: req.Entries[0].Seq, To: req.Entries[len(r.Outcomes)-1].Seq,
+			Merged: c.Merged - c.Conflicts, Conflicts: c.Conflicts, Already: c.Already, Refused: c.Refused}
+		if ev, err := vigil.NewEvent(a, vigil.EventSiteMerged, name, h.n.Now(), rec); err == nil {
+			if _, err := h.n.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
+				h.n.log.Warn("site merge not recorded", "site", name, "err", err)
+			}
+		}
+	}
+	return r
+}
+
+// mergeEntries runs one on each entry: entries about different subjects
+// concurrently (width at a time), entries about one subject in order. The
+// reply holds the outcomes up to the first entry that failed, with its
+// error; the rest wait for the next batch.
+func mergeEntries(entries []siteMergeEntry, width int, one func(vigil.Event) (siteOutcome, error)) (siteMergeReply, siteCounts) {
+	outcomes := make([]siteOutcome, len(entries))
+	errs := make([]error, len(entries))
 	byKey := map[string][]int{}
 	var keys []string
-	for i, e := range req.Entries {
+	for i, e := range entries {
 		k := string(e.Event.Type) + "\x00" + e.Event.Key
 		if _, ok := byKey[k]; !ok {
 			keys = append(keys, k)
@@ -184,15 +211,15 @@ func (h *siteHub) merge(ctx context.Context, name string, place vigil.Scope, dat
 	}
 	work := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(256, len(keys)) {
+	for range min(width, len(keys)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for idx := range work {
 				for _, i := range idx {
-					outcomes[i], errs[i] = h.mergeOne(ctx, name, place, req.Entries[i].Event)
+					outcomes[i], errs[i] = one(entries[i].Event)
 					if errs[i] != nil {
-						break // the rest of this voter's entries wait for the next batch
+						break // the rest of this subject's entries wait for the next batch
 					}
 				}
 			}
@@ -205,9 +232,9 @@ func (h *siteHub) merge(ctx context.Context, name string, place vigil.Scope, dat
 	wg.Wait()
 	var r siteMergeReply
 	var c siteCounts
-	for i := range req.Entries {
+	for i := range entries {
 		if errs[i] != nil || outcomes[i].Outcome == "" {
-			r.Error, r.Kind = "the hub could not store entry "+fmt.Sprint(req.Entries[i].Seq), vigil.Unavailable
+			r.Error, r.Kind = "could not store entry "+fmt.Sprint(entries[i].Seq), vigil.Unavailable
 			if errs[i] != nil {
 				r.Error, r.Kind = vigil.ErrorMessage(errs[i]), vigil.ErrorKind(errs[i])
 			}
@@ -226,23 +253,7 @@ func (h *siteHub) merge(ctx context.Context, name string, place vigil.Scope, dat
 			c.Refused++
 		}
 	}
-	h.mu.Lock()
-	t := h.taken[name]
-	t.Merged, t.Already, t.Conflicts, t.Refused = t.Merged+c.Merged, t.Already+c.Already, t.Conflicts+c.Conflicts, t.Refused+c.Refused
-	h.taken[name] = t
-	h.mu.Unlock()
-	if len(r.Outcomes) > 0 {
-		// The record of the batch (an alert when it re-sent entries).
-		a := vigil.Actor{Name: "site:" + name, Role: vigil.RoleSystem, Scope: place, Origin: h.n.Origin()}
-		rec := vigil.SiteMerged{Site: name, From: req.Entries[0].Seq, To: req.Entries[len(r.Outcomes)-1].Seq,
-			Merged: c.Merged - c.Conflicts, Conflicts: c.Conflicts, Already: c.Already, Refused: c.Refused}
-		if ev, err := vigil.NewEvent(a, vigil.EventSiteMerged, name, h.n.Now(), rec); err == nil {
-			if _, err := h.n.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
-				h.n.log.Warn("site merge not recorded", "site", name, "err", err)
-			}
-		}
-	}
-	return r
+	return r, c
 }
 
 func (h *siteHub) mergeOne(ctx context.Context, name string, place vigil.Scope, ev vigil.Event) (siteOutcome, error) {
@@ -319,8 +330,9 @@ func checkSiteEvent(name string, place vigil.Scope, ev vigil.Event) string {
 	if !siteWritable[ev.Type] {
 		return fmt.Sprintf("a polling-place site may not write %s", ev.Type)
 	}
-	if ev.Origin != name {
-		return fmt.Sprintf("the event was made by %q, not by this site", ev.Origin)
+	if ev.Origin != name && !strings.HasPrefix(ev.Origin, name+"_") {
+		// A site vouches for the laptops joined to it (SITE_LAPTOP).
+		return fmt.Sprintf("the event was made by %q, not by this site or a laptop joined to it", ev.Origin)
 	}
 	county, placeID, _ := pollbook.SitePlace(place)
 	var about struct {

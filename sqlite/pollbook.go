@@ -472,20 +472,15 @@ func (p *Pollbook) facts(ctx context.Context, site vigil.Scope, id vigil.VoterID
 		}
 		f.Voter = &v.Voter
 	}
-	prior, cur, err := p.checkInOf(ctx, id)
+	var prior *vigil.CheckInRecord
+	var at claimAt
+	if p.Site {
+		prior, at.hub, at.site, err = p.SiteCheckInOf(ctx, id)
+	} else {
+		prior, at.hub, err = p.checkInOf(ctx, id)
+	}
 	if err != nil {
 		return f, nil, claimAt{}, err
-	}
-	at := claimAt{hub: cur}
-	if p.Site {
-		mine, seq, err := p.siteClaimOf(ctx, id)
-		if err != nil {
-			return f, nil, claimAt{}, err
-		}
-		at.site = seq
-		if prior == nil {
-			prior = mine // checked in here; the hub may not hold it yet
-		}
 	}
 	f.Prior = prior
 	mode, err := p.PaperMode(ctx, site)

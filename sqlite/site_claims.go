@@ -93,6 +93,25 @@ func (db *DB) SiteClaimCounts(ctx context.Context) (merged, waiting int, err err
 	return merged, waiting, vigil.Wrap("site.claims", vigil.Unavailable, err)
 }
 
+// SiteCheckInOf is what a site knows of a voter's check-in: the hub's
+// record as far as the site's copy of the hub's log goes, or else the
+// site's own; and the voter's claim sequences in the hub's log and in the
+// site's. A site checks a laptop's check-in against it, and claims with
+// those sequences, so that the check and the claim use the same read.
+func (p *Pollbook) SiteCheckInOf(ctx context.Context, id vigil.VoterID) (prior *vigil.CheckInRecord, hubSeq, siteSeq uint64, err error) {
+	if prior, hubSeq, err = p.checkInOf(ctx, id); err != nil {
+		return nil, 0, 0, err
+	}
+	mine, siteSeq, err := p.siteClaimOf(ctx, id)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if prior == nil {
+		prior = mine // checked in here; the hub may not hold it yet
+	}
+	return prior, hubSeq, siteSeq, nil
+}
+
 // siteClaimOf returns the site's own check-in of the voter and its claim
 // sequence in the site's log (0: none), unless the hub's log shows that
 // very check-in undone.

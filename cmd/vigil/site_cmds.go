@@ -116,6 +116,9 @@ func (m *Main) siteStatusCmd() *cobra.Command {
 					time.Duration(st.SinceSync*float64(time.Second)).Round(time.Second))
 			}
 			fmt.Fprintf(out, "check-ins made here: %d, held by the hub: %d; entries waiting to be sent: %d\n", st.CheckIns, st.HubHolds, st.Waiting)
+			for _, l := range st.Laptops {
+				fmt.Fprintf(out, "laptop %s: %s\n", l.Name, map[bool]string{true: "linked", false: "not linked"}[l.Connected])
+			}
 			if st.Problem != "" {
 				fmt.Fprintf(out, "PROBLEM: %s\n", st.Problem)
 			}
