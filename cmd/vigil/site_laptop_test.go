@@ -172,26 +172,18 @@ func TestLaptopJoinedToASite(t *testing.T) {
 			st := siteStatus(t, site)
 			return st.Online && st.Waiting == 0
 		})
-		log, closeLog := connectLog(t, hubDir)
-		defer closeLog()
 		recorded := map[string]string{} // event id -> origin
 		var conflicts []vigil.CheckInConflict
-		for _, data := range readAll(t, log) {
-			entry, err := vigil.UnmarshalEntry(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, ev := range entry {
-				switch ev.Type {
-				case vigil.EventCheckInRecorded:
-					recorded[ev.ID] = ev.Origin
-				case vigil.EventCheckInConflicted:
-					var c vigil.CheckInConflict
-					json.Unmarshal(ev.Payload, &c)
-					conflicts = append(conflicts, c)
-				case vigil.EventSiteEntryRefused:
-					t.Errorf("the hub refused an entry: %s", ev.Payload)
-				}
+		for _, ev := range hubEvents(t, hubDir) {
+			switch ev.Type {
+			case vigil.EventCheckInRecorded:
+				recorded[ev.ID] = ev.Origin
+			case vigil.EventCheckInConflicted:
+				var c vigil.CheckInConflict
+				json.Unmarshal(ev.Payload, &c)
+				conflicts = append(conflicts, c)
+			case vigil.EventSiteEntryRefused:
+				t.Errorf("the hub refused an entry: %s", ev.Payload)
 			}
 		}
 		for ev, v := range acked {
@@ -223,14 +215,9 @@ func TestLaptopJoinedToASite(t *testing.T) {
 			return err == nil && strings.Contains(out, "last verified checkpoint") && strings.Contains(out, "no problems found")
 		})
 		waitFor(t, "the hub to record the laptop's report", 30*time.Second, func() bool {
-			log, closeLog := connectLog(t, hubDir)
-			defer closeLog()
-			for _, data := range readAll(t, log) {
-				entry, _ := vigil.UnmarshalEntry(data)
-				for _, ev := range entry {
-					if ev.Type == vigil.EventMirrorChecked && ev.Key == laptop.name {
-						return true
-					}
+			for _, ev := range hubEvents(t, hubDir) {
+				if ev.Type == vigil.EventMirrorChecked && ev.Key == laptop.name {
+					return true
 				}
 			}
 			return false

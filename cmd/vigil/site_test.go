@@ -382,29 +382,21 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 			return st.Online && st.Waiting == 0
 		})
 		t.Logf("site C's %d offline entries reached the hub %v after the link was restored", len(acked), time.Since(restored).Round(time.Millisecond))
-		log, closeLog := connectLog(t, hubDir)
-		defer closeLog()
 		recorded := map[string]bool{}
 		var conflicts []vigil.CheckInConflict
 		var refused []vigil.SiteEntryRefused
-		for _, data := range readAll(t, log) {
-			entry, err := vigil.UnmarshalEntry(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, ev := range entry {
-				switch ev.Type {
-				case vigil.EventCheckInRecorded:
-					recorded[ev.ID] = true
-				case vigil.EventCheckInConflicted:
-					var c vigil.CheckInConflict
-					json.Unmarshal(ev.Payload, &c)
-					conflicts = append(conflicts, c)
-				case vigil.EventSiteEntryRefused:
-					var r vigil.SiteEntryRefused
-					json.Unmarshal(ev.Payload, &r)
-					refused = append(refused, r)
-				}
+		for _, ev := range hubEvents(t, hubDir) {
+			switch ev.Type {
+			case vigil.EventCheckInRecorded:
+				recorded[ev.ID] = true
+			case vigil.EventCheckInConflicted:
+				var c vigil.CheckInConflict
+				json.Unmarshal(ev.Payload, &c)
+				conflicts = append(conflicts, c)
+			case vigil.EventSiteEntryRefused:
+				var r vigil.SiteEntryRefused
+				json.Unmarshal(ev.Payload, &r)
+				refused = append(refused, r)
 			}
 		}
 		waitFor(t, "the hub to record site C's link connected, cut and back up", 5*time.Second, func() bool {
@@ -457,24 +449,19 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 	})
 
 	t.Run("replay: a site that re-sends its log stores nothing twice, and the county is alerted", func(t *testing.T) {
-		log, closeLog := connectLog(t, hubDir)
-		defer closeLog()
 		count := func() (checkIns, resent int, alerted bool) {
-			for _, data := range readAll(t, log) {
-				entry, _ := vigil.UnmarshalEntry(data)
-				for _, ev := range entry {
-					switch ev.Type {
-					case vigil.EventCheckInRecorded, vigil.EventCheckInConflicted:
-						checkIns++
-					case vigil.EventSiteMerged:
-						var m vigil.SiteMerged
-						json.Unmarshal(ev.Payload, &m)
-						resent += m.Already
-					case vigil.EventAlertRaised:
-						var a vigil.AlertRaised
-						json.Unmarshal(ev.Payload, &a)
-						alerted = alerted || a.Rule == "site-resent-entries"
-					}
+			for _, ev := range hubEvents(t, hubDir) {
+				switch ev.Type {
+				case vigil.EventCheckInRecorded, vigil.EventCheckInConflicted:
+					checkIns++
+				case vigil.EventSiteMerged:
+					var m vigil.SiteMerged
+					json.Unmarshal(ev.Payload, &m)
+					resent += m.Already
+				case vigil.EventAlertRaised:
+					var a vigil.AlertRaised
+					json.Unmarshal(ev.Payload, &a)
+					alerted = alerted || a.Rule == "site-resent-entries"
 				}
 			}
 			return
@@ -567,20 +554,31 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// hubEvents reads every event of the hub's log.
+func hubEvents(t *testing.T, hubDir string) []vigil.Event {
+	t.Helper()
+	log, closeLog := connectLog(t, hubDir)
+	defer closeLog()
+	var out []vigil.Event
+	for _, data := range readAll(t, log) {
+		entry, err := vigil.UnmarshalEntry(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, entry...)
+	}
+	return out
+}
+
 // linkHistory is a site's link as the hub recorded it (site.link), e.g.
 // "up,down,up".
 func linkHistory(t *testing.T, hubDir, site string) string {
 	t.Helper()
-	log, closeLog := connectLog(t, hubDir)
-	defer closeLog()
 	var links []string
-	for _, data := range readAll(t, log) {
-		entry, _ := vigil.UnmarshalEntry(data)
-		for _, ev := range entry {
-			var l vigil.SiteLink
-			if ev.Type == vigil.EventSiteLink && json.Unmarshal(ev.Payload, &l) == nil && l.Site == site {
-				links = append(links, map[bool]string{true: "up", false: "down"}[l.Up])
-			}
+	for _, ev := range hubEvents(t, hubDir) {
+		var l vigil.SiteLink
+		if ev.Type == vigil.EventSiteLink && json.Unmarshal(ev.Payload, &l) == nil && l.Site == site {
+			links = append(links, map[bool]string{true: "up", false: "down"}[l.Up])
 		}
 	}
 	return strings.Join(links, ",")
