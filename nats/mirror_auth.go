@@ -2,6 +2,7 @@ package nats
 
 import (
 	"crypto/subtle"
+	"slices"
 	"sync"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -12,10 +13,13 @@ import (
 // local clients with the node's token, as without mirrors, and mirrors'
 // leaf links with their password, bound to the permissions of one mirror.
 type mirrorAuth struct {
-	token   string
-	domain  string            // this server's JetStream domain
+	token  string
+	domain string // this server's JetStream domain
+
+	mu      sync.RWMutex
 	mirrors map[string]string // name -> bcrypt hash of the password
 	sites   map[string]bool   // mirrors that are polling-place sites
+	revoked map[string]bool   // revoked while running: refused without hashing
 }
 
 // Check implements server.Authentication.
@@ -25,7 +29,13 @@ func (a *mirrorAuth) Check(c server.ClientAuthentication) bool {
 	case server.CLIENT:
 		return a.token == "" || subtle.ConstantTimeCompare([]byte(o.Token), []byte(a.token)) == 1
 	case server.LEAF:
+		a.mu.RLock()
 		hash, ok := a.mirrors[o.Username]
+		site, revoked := a.sites[o.Username], a.revoked[o.Username]
+		a.mu.RUnlock()
+		if revoked {
+			return false // it retries every 250 ms: no bcrypt for it
+		}
 		if !ok {
 			// The same work for an unknown name as for a wrong password.
 			bcrypt.CompareHashAndPassword(dummyHash(), []byte(o.Password))
@@ -35,7 +45,7 @@ func (a *mirrorAuth) Check(c server.ClientAuthentication) bool {
 			return false
 		}
 		p := mirrorPermissions(o.Username, a.domain)
-		if a.sites[o.Username] {
+		if site {
 			// A site also sends its appends and offline entries, which
 			// the hub checks before anything reaches its log.
 			p.Publish.Allow = append(p.Publish.Allow, SiteAppendSubject(o.Username), SiteMergeSubject(o.Username))
@@ -75,6 +85,36 @@ func mirrorPermissions(name, domain string) *server.Permissions {
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: pub},
 		Subscribe: &server.SubjectPermission{Allow: sub},
+	}
+}
+
+// RevokeLinks stops admitting the named mirrors (sites, laptops) while the
+// server runs: a new link with their credential is refused, and a link up
+// now is closed.
+func (s *Server) RevokeLinks(names []string) {
+	a := s.auth
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	if a.revoked == nil {
+		a.revoked = map[string]bool{}
+	}
+	for _, name := range names {
+		delete(a.mirrors, name)
+		delete(a.sites, name)
+		a.revoked[name] = true
+	}
+	a.mu.Unlock()
+	lz, err := s.ns.Leafz(nil)
+	if err != nil {
+		return
+	}
+	for _, l := range lz.Leafs {
+		// A link's server is named as its credential (node.InitMirror).
+		if !l.IsSpoke && slices.Contains(names, l.Name) {
+			s.ns.DisconnectClientByID(l.ID)
+		}
 	}
 }
 

@@ -41,8 +41,9 @@ type Config struct {
 
 // Server is an embedded NATS server with JetStream.
 type Server struct {
-	ns  *server.Server
-	cfg Config
+	ns   *server.Server
+	cfg  Config
+	auth *mirrorAuth // the links it admits, when it listens for them
 }
 
 // Start runs an embedded server and waits until it is ready.
@@ -101,7 +102,8 @@ func Start(cfg Config) (*Server, error) {
 		ns.Shutdown()
 		return nil, vigil.Errorf(vigil.Unavailable, op, "embedded NATS server did not become ready in 30s")
 	}
-	return &Server{ns: ns, cfg: cfg}, nil
+	auth, _ := opts.CustomClientAuthentication.(*mirrorAuth)
+	return &Server{ns: ns, cfg: cfg, auth: auth}, nil
 }
 
 // ClientURL is the URL of the client listener ("" if not listening).

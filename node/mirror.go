@@ -460,7 +460,7 @@ func (n *Node) natsMirrorConfig(cfg *vnats.Config, o Options) error {
 	if err != nil {
 		return vigil.Errorf(vigil.Invalid, "node.open", "%s: bad port %q", hubMirrorsPath(n.Dir), port)
 	}
-	n.hubMirrors = &hm
+	n.hubMirrors, n.links = &hm, newAdmitted(&hm)
 	if len(hm.Mirrors) == 0 {
 		return nil // every mirror revoked: no listener (startMirrorHub removes their consumers)
 	}

@@ -353,13 +353,10 @@ func (n *Node) startMirrorHub(ctx context.Context) error {
 	if n.hubMirrors == nil || n.Log == nil {
 		return nil
 	}
-	enrolled := map[string]vigil.Scope{}
-	for _, m := range n.hubMirrors.Mirrors {
-		enrolled[m.Name] = m.Place
-	}
 	if err := vnats.EnsureMirrorConsumers(ctx, n.JS, n.HubMirrorNames()); err != nil {
 		return err
 	}
+	n.background(n.watchRevocations)
 	if n.mirror != nil {
 		return nil // a site: its laptops' reports go on to the hub (siteRelay)
 	}
@@ -377,10 +374,12 @@ func (n *Node) startMirrorHub(ctx context.Context) error {
 		// its own subject only. A site passes on its laptops' reports
 		// (SITE_LAPTOP) on its own.
 		sender := r.Mirror
-		if site, _, ok := strings.Cut(r.Mirror, "_"); ok && enrolled[site] != "" {
-			sender = site
+		if site, _, ok := strings.Cut(r.Mirror, "_"); ok {
+			if place, _ := n.links.place(site); place != "" {
+				sender = site
+			}
 		}
-		if _, ok := enrolled[sender]; !ok || msg.Subject != vnats.MirrorReportSubject(sender) {
+		if _, ok := n.links.place(sender); !ok || msg.Subject != vnats.MirrorReportSubject(sender) {
 			reply(0, fmt.Errorf("mirror %q is not enrolled on this hub, or reports under another name", r.Mirror))
 			return
 		}
@@ -418,14 +417,7 @@ func errString(err error) string {
 
 // HubMirrorNames lists the mirrors a hub admits (nil if none).
 func (n *Node) HubMirrorNames() []string {
-	if n.hubMirrors == nil {
-		return nil
-	}
-	var out []string
-	for _, m := range n.hubMirrors.Mirrors {
-		out = append(out, m.Name)
-	}
-	return out
+	return n.links.names()
 }
 
 // checkHubCheckpoints recomputes the tree of the entries being promoted and

@@ -90,6 +90,7 @@ type Node struct {
 	site       *siteLink     // a running polling-place site (node/site.go)
 	siteHub    *siteHub      // a hub serving polling-place sites (node/site_hub.go)
 	hubMirrors *hubMirrors   // a hub admitting mirrors
+	links      *admitted     // what it admits now (node/links.go)
 }
 
 // Paths inside a data directory.

@@ -179,10 +179,10 @@ func (n *Node) SiteStatus(ctx context.Context) (SiteStatus, error) {
 	if last > cur {
 		st.Waiting = last - cur
 	}
-	if n.hubMirrors != nil {
+	if names := n.links.names(); len(names) > 0 {
 		up := n.server.LeafNames()
-		for _, m := range n.hubMirrors.Mirrors {
-			st.Laptops = append(st.Laptops, LaptopLink{Name: m.Name, Connected: up[m.Name]})
+		for _, name := range names {
+			st.Laptops = append(st.Laptops, LaptopLink{Name: name, Connected: up[name]})
 		}
 	}
 	held, waiting, err := n.DB.SiteClaimCounts(ctx)

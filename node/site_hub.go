@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -35,10 +36,9 @@ var siteWritable = func() map[vigil.EventType]bool {
 
 // siteHub serves the sites of a hub.
 type siteHub struct {
-	n     *Node
-	sites map[string]vigil.Scope // name -> place
-	pb    *sqlite.Pollbook
-	sem   chan struct{}
+	n   *Node
+	pb  *sqlite.Pollbook
+	sem chan struct{}
 
 	mu    sync.Mutex
 	heard map[string]time.Time
@@ -59,14 +59,8 @@ type SiteLinkState struct {
 }
 
 func (n *Node) startSiteHub() error {
-	h := &siteHub{n: n, sites: map[string]vigil.Scope{}, sem: make(chan struct{}, 64),
-		heard: map[string]time.Time{}, taken: map[string]siteCounts{}}
-	for _, m := range n.hubMirrors.Mirrors {
-		if m.Place != "" {
-			h.sites[m.Name] = m.Place
-		}
-	}
-	if len(h.sites) == 0 {
+	h := &siteHub{n: n, sem: make(chan struct{}, 64), heard: map[string]time.Time{}, taken: map[string]siteCounts{}}
+	if len(h.sites()) == 0 {
 		return nil
 	}
 	h.pb = sqlite.NewPollbook(n.DB, n, n.Now)
@@ -88,6 +82,13 @@ func (n *Node) startSiteHub() error {
 	return nil
 }
 
+// sites returns the sites the hub admits now: name -> place.
+func (h *siteHub) sites() map[string]vigil.Scope {
+	out := h.n.links.snapshot()
+	maps.DeleteFunc(out, func(_ string, place vigil.Scope) bool { return place == "" })
+	return out
+}
+
 // watchLinks records each site's link going up or down (site.link), so the
 // turnout page and the log show when a site was cut off.
 func (h *siteHub) watchLinks(ctx context.Context) {
@@ -96,7 +97,7 @@ func (h *siteHub) watchLinks(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		now := h.n.server.LeafNames()
-		for name, place := range h.sites {
+		for name, place := range h.sites() {
 			if now[name] == up[name] {
 				continue
 			}
@@ -121,9 +122,9 @@ func (h *siteHub) watchLinks(ctx context.Context) {
 
 func (h *siteHub) serve(msg *natsgo.Msg) {
 	name := vnats.SiteOfSubject(msg.Subject)
-	place, ok := h.sites[name]
-	if !ok {
-		return // the link's permissions make this unreachable
+	place, _ := h.n.links.place(name)
+	if place == "" {
+		return // revoked; or a mirror, which the link's permissions keep from sending this
 	}
 	h.mu.Lock()
 	h.heard[name] = h.n.Now()
@@ -365,10 +366,11 @@ func (n *Node) SiteLinks() []SiteLinkState {
 		return nil
 	}
 	up := n.server.LeafNames()
+	sites := h.sites()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []SiteLinkState
-	for name, place := range h.sites {
+	for name, place := range sites {
 		c := h.taken[name]
 		out = append(out, SiteLinkState{Name: name, Place: place, Connected: up[name], LastHeard: h.heard[name],
 			Merged: c.Merged, Conflicts: c.Conflicts, Refused: c.Refused})

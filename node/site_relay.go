@@ -26,10 +26,9 @@ import (
 
 // siteRelay is a site's service to the laptops joined to it.
 type siteRelay struct {
-	s       *siteLink
-	pb      *sqlite.Pollbook
-	laptops map[string]bool
-	sem     chan struct{}
+	s   *siteLink
+	pb  *sqlite.Pollbook
+	sem chan struct{}
 }
 
 // startRelay answers the laptops that mirrors.json in the site's
@@ -39,11 +38,10 @@ func (s *siteLink) startRelay() error {
 	if n.hubMirrors == nil || len(n.hubMirrors.Mirrors) == 0 {
 		return nil
 	}
-	r := &siteRelay{s: s, laptops: map[string]bool{}, sem: make(chan struct{}, 16)}
+	r := &siteRelay{s: s, sem: make(chan struct{}, 16)}
 	r.pb = sqlite.NewPollbook(n.DB, n, n.Now)
 	r.pb.Site = true
 	for _, m := range n.hubMirrors.Mirrors {
-		r.laptops[m.Name] = true
 		for _, subject := range []string{vnats.SiteAppendSubject(m.Name), vnats.SiteMergeSubject(m.Name), vnats.MirrorReportSubject(m.Name)} {
 			if _, err := n.NC.Subscribe(subject, func(msg *natsgo.Msg) {
 				r.sem <- struct{}{}
@@ -60,6 +58,9 @@ func (s *siteLink) startRelay() error {
 }
 
 func (r *siteRelay) serve(laptop string, msg *natsgo.Msg) {
+	if _, ok := r.s.n.links.place(laptop); !ok {
+		return // revoked
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	var reply any

@@ -219,13 +219,13 @@ func (m *Main) revokeLinkCmd(kind, effect string, action access.Action) *cobra.C
 	var dir, name string
 	c := &cobra.Command{
 		Use:   "revoke",
-		Short: "On the hub: stop admitting a " + kind + " (takes effect when `vigil serve` next starts)",
+		Short: "On the hub (or, for a laptop, on its site): stop admitting a " + kind + " (a running node closes its link within a second)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := node.RevokeMirror(dir, name); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "%s %s revoked; restart `vigil serve --data %s` to %s\n", kind, name, dir, effect)
+			fmt.Fprintf(c.OutOrStdout(), "%s %s revoked; the node running %s will %s within a second (or at its next start)\n", kind, name, dir, effect)
 			return nil
 		},
 	}

@@ -228,7 +228,41 @@ func TestLaptopJoinedToASite(t *testing.T) {
 		filepath.Join(root, "y")); err == nil || !strings.Contains(err.Error(), "not to another laptop") {
 		t.Fatalf("a laptop admitting a laptop: %v %s", err, out)
 	}
-	if out, err := run(t, "site", "revoke", "--data", site.dir, "--name", "laptop-1"); err != nil || !strings.Contains(out, "revoked") {
-		t.Fatal(err, out)
-	}
+	t.Run("revoked while running: the laptop's link, then the site's, are closed within seconds", func(t *testing.T) {
+		if out, err := run(t, "site", "revoke", "--data", site.dir, "--name", "laptop-1"); err != nil || !strings.Contains(out, "revoked") {
+			t.Fatal(err, out)
+		}
+		waitFor(t, "the laptop to be cut off", 10*time.Second, func() bool {
+			return !siteStatus(t, laptop).Online && len(siteStatus(t, site).Laptops) == 0
+		})
+		// It still works alone; nothing it does reaches the site.
+		v := voter()
+		mustCheckIn(t, laptop, v)
+		time.Sleep(2 * time.Second)
+		if st := siteStatus(t, laptop); st.Online || st.Waiting == 0 {
+			t.Fatalf("the revoked laptop: %+v", st)
+		}
+		if status, msg := site.pw.checkIn(t, v); status != http.StatusCreated {
+			t.Fatalf("the site took a revoked laptop's check-in: %d %s", status, msg)
+		}
+		if out, err := run(t, "site", "revoke", "--data", hubDir, "--name", site.name); err != nil {
+			t.Fatal(err, out)
+		}
+		waitFor(t, "the site to be cut off", 10*time.Second, func() bool { return !siteStatus(t, site).Online })
+		time.Sleep(2 * time.Second)
+		if siteStatus(t, site).Online {
+			t.Fatal("the revoked site linked again")
+		}
+		var recorded []string
+		for _, ev := range hubEvents(t, hubDir) {
+			var p vigil.Privileged
+			if ev.Type == vigil.EventAccessPrivileged && json.Unmarshal(ev.Payload, &p) == nil && p.Action == "links.revoke" {
+				recorded = append(recorded, ev.Origin+": "+p.Detail)
+			}
+		}
+		if len(recorded) != 2 || !strings.Contains(recorded[0], "site-a: ") || !strings.Contains(recorded[0], laptop.name) ||
+			!strings.Contains(recorded[1], site.name) {
+			t.Fatalf("revocations on the hub's log: %q", recorded)
+		}
+	})
 }
