@@ -88,6 +88,8 @@ type MirrorChecked struct {
 	Entries    uint64  `json:"entries"`
 	Verified   int64   `json:"verified_size"`
 	LagSeconds float64 `json:"lag_seconds"` // time since the mirror last heard from the hub
+	// Version is the vigil version the mirror (site, laptop) runs.
+	Version string `json:"version,omitempty"`
 }
 
 // MirrorChecker checks the hub's checkpoints as they arrive on a mirror.
@@ -297,7 +299,7 @@ func (c *MirrorChecker) reportChecked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pl := MirrorChecked{Mirror: s.Name, Entries: s.Entries, LagSeconds: s.HubSilence}
+	pl := MirrorChecked{Mirror: s.Name, Entries: s.Entries, LagSeconds: s.HubSilence, Version: vigil.Version}
 	if s.Verified != nil {
 		pl.Verified = s.Verified.Size
 	}

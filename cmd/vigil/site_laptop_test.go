@@ -216,8 +216,9 @@ func TestLaptopJoinedToASite(t *testing.T) {
 		})
 		waitFor(t, "the hub to record the laptop's report", 30*time.Second, func() bool {
 			for _, ev := range hubEvents(t, hubDir) {
-				if ev.Type == vigil.EventMirrorChecked && ev.Key == laptop.name {
-					return true
+				var c node.MirrorChecked
+				if ev.Type == vigil.EventMirrorChecked && ev.Key == laptop.name && json.Unmarshal(ev.Payload, &c) == nil {
+					return c.Version == vigil.Version
 				}
 			}
 			return false
