@@ -72,7 +72,7 @@ func (e Event) Validate() error {
 	case e.Time.IsZero():
 		return FieldError(op, "time", "is zero")
 	}
-	if len(e.Payload) > 0 && !json.Valid(e.Payload) {
+	if len(e.Payload) > 0 && !validJSON(e.Payload) {
 		return FieldError(op, "payload", "is not valid JSON")
 	}
 	return nil
@@ -99,6 +99,11 @@ func MarshalEntry(events []Event) ([]byte, error) {
 		if i > 0 {
 			buf.WriteByte('\n')
 		}
+		buf.Grow(len(ev.Payload) + 512)
+		if b, ok := appendEvent(buf.AvailableBuffer(), &ev); ok { // the same bytes, in one pass (event_decode.go)
+			buf.Write(b)
+			continue
+		}
 		b, err := json.Marshal(ev)
 		if err != nil {
 			return nil, Wrap("entry.marshal", Other, err)
@@ -112,6 +117,10 @@ func MarshalEntry(events []Event) ([]byte, error) {
 func UnmarshalEntry(data []byte) (Entry, error) {
 	var out Entry
 	for i, line := range bytes.Split(data, []byte{'\n'}) {
+		if ev, ok := decodeEvent(line); ok { // the usual form, in one pass (event_decode.go)
+			out = append(out, ev)
+			continue
+		}
 		var ev Event
 		if err := json.Unmarshal(line, &ev); err != nil {
 			return nil, &Error{Op: "entry.unmarshal", Kind: Integrity,

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
-	"hash/fnv"
 	"slices"
 	"strings"
 
@@ -44,11 +43,16 @@ func registerVoters(m map[vigil.EventType]applier) {
 	}
 }
 
-// keyHash maps a search key to the integer stored in voter_keys.
+// keyHash maps a search key to the integer stored in voter_postings.
+// It is FNV-1a (hash/fnv's New64a), written out: hash.Hash allocated
+// twice per key, for 13 keys per voter.
 func keyHash(k string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(k))
-	return int64(h.Sum64())
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(k); i++ {
+		h ^= uint64(k[i])
+		h *= 1099511628211
+	}
+	return int64(h)
 }
 
 // voterCols are the voters columns an applier writes after id, in the
@@ -58,7 +62,8 @@ const voterCols = `county, precinct, first_name, middle, last_name, suffix, birt
 
 // voterStmts are the statements one event's records need.
 type voterStmts struct {
-	insert, update, read, addKey, delKey, history *sql.Stmt
+	insert, update, read, history *sql.Stmt
+	keys                          *postingStmts
 }
 
 func prepareVoterStmts(tx *Tx) (*voterStmts, error) {
@@ -73,10 +78,11 @@ func prepareVoterStmts(tx *Tx) (*voterStmts, error) {
 		ON CONFLICT(id) DO NOTHING`)
 	prep(&s.update, `UPDATE voters SET (`+voterCols+`) = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE id = ?`)
 	prep(&s.read, `SELECT `+rowCols+` FROM voters WHERE id = ?`)
-	prep(&s.addKey, `INSERT INTO voter_keys(h, id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
-	prep(&s.delKey, `DELETE FROM voter_keys WHERE h = ? AND id = ?`)
 	prep(&s.history, `INSERT INTO voter_history(id, event, type, reason, detail, changes) VALUES (?,?,?,?,?,?)
 		ON CONFLICT(id, event) DO NOTHING`)
+	if err == nil {
+		s.keys, err = preparePostingStmts(tx)
+	}
 	if err != nil {
 		s.close()
 		return nil, err
@@ -85,10 +91,13 @@ func prepareVoterStmts(tx *Tx) (*voterStmts, error) {
 }
 
 func (s *voterStmts) close() {
-	for _, st := range []*sql.Stmt{s.insert, s.update, s.read, s.addKey, s.delKey, s.history} {
+	for _, st := range []*sql.Stmt{s.insert, s.update, s.read, s.history} {
 		if st != nil {
 			st.Close()
 		}
+	}
+	if s.keys != nil {
+		s.keys.close()
 	}
 }
 
@@ -135,24 +144,50 @@ func applyVoterRecords(tx *Tx, ev vigil.Event) error {
 			return err
 		}
 	}
-	return storeKeys(tx, keys, p.Import != "")
+	return storeKeys(tx, st, keys, p.Import != "")
 }
 
-// storeKeys inserts the keys of an event's voters: into voter_keys, or,
-// for an import (pending), into a run that its voter.imported event
-// merges (voters_keys.go). Until then search does not find the import's
-// voters (the import is not done).
-func storeKeys(tx *Tx, keys []voterKey, pending bool) error {
+// storeKeys adds the keys of an event's voters to the postings, or, for
+// an import (pending), to a run that its voter.imported event merges
+// (voters_keys.go). Until then search does not find the import's voters
+// (the import is not done).
+func storeKeys(tx *Tx, st *voterStmts, keys []voterKey, pending bool) error {
 	if pending {
 		return writeKeyRun(tx, keys)
 	}
-	// Inserting the keys in index order touches each index page once.
-	slices.SortFunc(keys, compareKeys)
-	return insertKeys(tx, keys)
+	// A key few of the event's voters share is added voter by voter,
+	// rewriting one chunk each; one that many share (a roll of thousands
+	// registered at once) is merged with its stored postings and written
+	// whole, once.
+	sortKeys(keys)
+	w := postingWriter{tx: tx}
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j].h == keys[i].h {
+			j++
+		}
+		for _, k := range keys[i:j] {
+			var err error
+			if j-i >= keysMergedWhole {
+				err = w.add(k.h, k.id)
+			} else {
+				err = st.keys.add(k.h, k.id)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return w.close()
 }
 
+// keysMergedWhole is how many of an event's voters must share a key for it
+// to be rewritten whole rather than voter by voter.
+const keysMergedWhole = 16
+
 // mergePendingKeys moves every pending key (of this import and of any
-// earlier one that never finished) into voter_keys in index order, and
+// earlier one that never finished) into voter_postings in index order, and
 // builds the roll's indexes if an import into an empty roll dropped them.
 // voter_keys_pending holds the keys of imports that older versions of
 // vigil applied and that have not finished.
@@ -165,29 +200,54 @@ func mergePendingKeys(tx *Tx) error {
 		return err
 	}
 	if legacy {
-		if _, err := tx.Exec(`INSERT INTO voter_keys(h, id) SELECT h, id FROM voter_keys_pending WHERE true
-			ORDER BY h, id ON CONFLICT DO NOTHING`); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`DROP TABLE voter_keys_pending`); err != nil {
+		if err := mergeLegacyPending(tx); err != nil {
 			return err
 		}
 	}
 	return restoreRollIndexes(tx)
 }
 
-// keysPerInsert is how many keys one multi-row INSERT carries: the
-// per-statement cost, not the B-tree, dominates single-row inserts.
-const keysPerInsert = 500
-
-func insertKeys(tx *Tx, keys []voterKey) error {
-	ins := keyInserter{tx: tx, table: "voter_keys"}
+// mergeLegacyPending adds the keys of voter_keys_pending to the postings
+// and drops the table.
+func mergeLegacyPending(tx *Tx) error {
+	rows, err := tx.Query(`SELECT h, id FROM voter_keys_pending ORDER BY h, id`)
+	if err != nil {
+		return err
+	}
+	var keys []voterKey
+	for rows.Next() {
+		var k voterKey
+		if err := rows.Scan(&k.h, &k.id); err != nil {
+			rows.Close()
+			return err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	w := postingWriter{tx: tx}
 	for _, k := range keys {
-		if err := ins.add(k); err != nil {
+		if err := w.add(k.h, k.id); err != nil {
 			return err
 		}
 	}
-	return ins.flush()
+	if err := w.close(); err != nil {
+		return err
+	}
+	_, err = tx.Exec(`DROP TABLE voter_keys_pending`)
+	return err
+}
+
+// keyHashes returns the hashes of keys, sorted, without repeats.
+func keyHashes(keys []string) []int64 {
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		out[i] = keyHash(k)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 type voterKey struct {
@@ -197,7 +257,7 @@ type voterKey struct {
 
 // applyRecord stores one new version of a voter and a history row naming
 // what changed; it removes the keys the voter no longer has and returns
-// keys with the voter's current ones added, for the caller to insert.
+// keys with the ones it did not have added, for the caller to add.
 func applyRecord(st *voterStmts, ev vigil.Event, reason vigil.ChangeReason, detail string, r *vigil.VoterRecord, raw []byte, keys []voterKey) ([]voterKey, error) {
 	id := string(r.ID)
 	args := flat(r, raw, ev)
@@ -205,8 +265,9 @@ func applyRecord(st *voterStmts, ev vigil.Event, reason vigil.ChangeReason, deta
 	if err != nil {
 		return keys, err
 	}
-	newKeys := voter.SearchKeys(&r.Voter)
+	newKeys := keyHashes(voter.SearchKeys(&r.Voter))
 	changes := "new"
+	var oldKeys []int64
 	if n, _ := res.RowsAffected(); n == 0 {
 		old, err := scanRow(st.read.QueryRow(id))
 		if err != nil {
@@ -217,16 +278,19 @@ func applyRecord(st *voterStmts, ev vigil.Event, reason vigil.ChangeReason, deta
 		if _, err := st.update.Exec(append(args, id)...); err != nil {
 			return keys, err
 		}
-		for _, k := range voter.SearchKeys(&oldRec.Voter) {
-			if _, found := slices.BinarySearch(newKeys, k); !found {
-				if _, err := st.delKey.Exec(keyHash(k), id); err != nil {
+		oldKeys = keyHashes(voter.SearchKeys(&oldRec.Voter))
+		for _, h := range oldKeys {
+			if _, found := slices.BinarySearch(newKeys, h); !found {
+				if err := st.keys.remove(h, id); err != nil {
 					return keys, err
 				}
 			}
 		}
 	}
-	for _, k := range newKeys {
-		keys = append(keys, voterKey{keyHash(k), id})
+	for _, h := range newKeys {
+		if _, had := slices.BinarySearch(oldKeys, h); !had {
+			keys = append(keys, voterKey{h, id})
+		}
 	}
 	_, err = st.history.Exec(id, ev.ID, string(ev.Type), string(reason), detail, changes)
 	return keys, err
@@ -308,18 +372,17 @@ func applyRollKeys(tx *Tx, ev vigil.Event) error {
 		return err
 	}
 	defer st.close()
+	var keys []voterKey
 	for _, rv := range vs {
 		v := rollToVoter(rv)
-		for _, k := range voter.SearchKeys(&v) {
-			if _, err := st.addKey.Exec(keyHash(k), rv.ID); err != nil {
-				return err
-			}
+		for _, h := range keyHashes(voter.SearchKeys(&v)) {
+			keys = append(keys, voterKey{h, rv.ID})
 		}
 		if _, err := st.history.Exec(rv.ID, ev.ID, string(ev.Type), string(vigil.ReasonNew), "", "new"); err != nil {
 			return err
 		}
 	}
-	return nil
+	return storeKeys(tx, st, keys, false)
 }
 
 func rollToVoter(rv vigil.RollVoter) vigil.Voter {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -135,25 +136,25 @@ func (s *VoterService) Import(ctx context.Context, actor vigil.Actor, o ImportOp
 	// at most bulkWindow entries wait to be applied. Comparing a batch with
 	// a projection that has not applied the previous ones yet is safe: a
 	// voter ID appears once in the file (pass 1 rejected repeats).
+	//
+	// A second goroutine appends the batches, in order, while this one
+	// reads and prepares the next: an append waits for the log to store
+	// the entry durably, as long as preparing a batch takes.
+	ap := startAppender(ctx, s)
 	var batch []voter.Record
-	var last uint64
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		part, seq, err := s.importBatch(ctx, actor, res.ID, res.File, batch, o.BatchBytes)
+		part, evs, err := s.importBatch(ctx, actor, res.ID, res.File, batch, o.BatchBytes)
 		batch = batch[:0]
+		if err != nil {
+			return err
+		}
 		res.Added += part.Added
 		res.Changed += part.Changed
 		res.Unchanged += part.Unchanged
-		res.Events += part.events
-		if seq > last {
-			last = seq
-		}
-		if err == nil && s.WaitApplied != nil && last > bulkWindow {
-			err = s.WaitApplied(ctx, last-bulkWindow)
-		}
-		return err
+		return ap.send(evs)
 	}
 	sum2, _, err := s.readPass(o, 2, func(rec *voter.Record) error {
 		if !rec.OK() || dupLines[rec.Line] {
@@ -167,6 +168,11 @@ func (s *VoterService) Import(ctx context.Context, actor vigil.Actor, o ImportOp
 	})
 	if err == nil {
 		err = flush()
+	}
+	last, events, aerr := ap.finish()
+	res.Events = events
+	if err == nil || errors.Is(err, errAppendStopped) {
+		err = aerr
 	}
 	if err == nil && s.WaitApplied != nil && last > 0 {
 		err = s.WaitApplied(ctx, last)
@@ -230,26 +236,24 @@ func (s *VoterService) readPass(o ImportOptions, pass int, fn func(*voter.Record
 
 // batchResult counts what one batch did.
 type batchResult struct {
-	Added, Changed, Unchanged, events int
+	Added, Changed, Unchanged int
 }
 
-// importBatch appends the new and changed records of one batch.
-func (s *VoterService) importBatch(ctx context.Context, actor vigil.Actor, importID, file string, batch []voter.Record, maxBytes int) (batchResult, uint64, error) {
+// importBatch returns the events that add or change the new and changed
+// records of one batch, to be appended in order.
+func (s *VoterService) importBatch(ctx context.Context, actor vigil.Actor, importID, file string, batch []voter.Record, maxBytes int) (batchResult, []vigil.Event, error) {
 	var br batchResult
-	var last uint64
-	log := s.Log
-	if s.Bulk != nil {
-		log = s.Bulk
-	}
+	var evs []vigil.Event
 	ids := make([]string, len(batch))
 	for i := range batch {
 		ids[i] = string(batch[i].Voter.ID)
 	}
 	stored, err := s.DB.Fingerprints(ctx, ids)
 	if err != nil {
-		return br, 0, err
+		return br, nil, err
 	}
-	var added, changed []vigil.VoterRecord
+	added := make([]vigil.VoterRecord, 0, len(batch))
+	var changed []vigil.VoterRecord
 	for i := range batch {
 		r := &batch[i]
 		fp, exists := stored[string(r.Voter.ID)]
@@ -266,6 +270,10 @@ func (s *VoterService) importBatch(ctx context.Context, actor vigil.Actor, impor
 	// New voters travel in the row form, changed ones as JSON objects
 	// (detection rules read their fields; see voters_rows.go).
 	detail := "import of " + file
+	// The payload is written here, not by json.Marshal (it would check
+	// and compact the rows once more), straight into the event's buffer:
+	// its head, then the rows.
+	head := appendVoterRowsHead(nil, vigil.ReasonNew, detail, importID)
 	var rows []byte
 	nrows := 0
 	var asJSON []vigil.VoterRecord
@@ -277,21 +285,19 @@ func (s *VoterService) importBatch(ctx context.Context, actor vigil.Actor, impor
 		if err != nil {
 			return err
 		}
-		// Written here, not by json.Marshal: it would check and compact
-		// the rows once more.
-		ev.Payload = appendVoterRows(make([]byte, 0, len(rows)+200), vigil.ReasonNew, detail, importID, rows)
-		if last, err = log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
-			return err
-		}
-		br.events++
-		rows, nrows = rows[:0], 0
+		ev.Payload = append(rows, `]}`...)
+		evs = append(evs, ev)
+		rows, nrows = nil, 0
 		return nil
 	}
 	for i := range added {
-		if nrows > 0 && len(rows) >= maxBytes {
+		if nrows > 0 && len(rows)-len(head) >= maxBytes {
 			if err := flushRows(); err != nil {
-				return br, last, err
+				return br, nil, err
 			}
+		}
+		if rows == nil {
+			rows = append(make([]byte, 0, len(head)+maxBytes+maxBytes/4), head...)
 		}
 		n := len(rows)
 		if nrows > 0 {
@@ -306,7 +312,7 @@ func (s *VoterService) importBatch(ctx context.Context, actor vigil.Actor, impor
 		nrows++
 	}
 	if err := flushRows(); err != nil {
-		return br, last, err
+		return br, nil, err
 	}
 	for _, part := range []struct {
 		typ  vigil.EventType
@@ -322,16 +328,81 @@ func (s *VoterService) importBatch(ctx context.Context, actor vigil.Actor, impor
 			p := vigil.VoterRecords{Reason: part.why, Import: importID, Detail: detail, Records: part.recs[:n]}
 			ev, err := vigil.NewEvent(actor, part.typ, "", s.Now(), p)
 			if err != nil {
-				return br, last, err
+				return br, nil, err
 			}
-			if last, err = log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{}); err != nil {
-				return br, last, err
-			}
-			br.events++
+			evs = append(evs, ev)
 			part.recs = part.recs[n:]
 		}
 	}
-	return br, last, nil
+	return br, evs, nil
+}
+
+var errAppendStopped = errors.New("the import's appends stopped")
+
+// appender appends an import's events on its own goroutine, in the order
+// they are sent, each batch's only after the previous batch's are
+// durable; after a failure it appends nothing more.
+type appender struct {
+	jobs chan []vigil.Event
+	stop chan struct{} // closed when an append failed
+	done chan struct{}
+	// Written by the goroutine, read after done.
+	last   uint64
+	events int
+	err    error
+}
+
+func startAppender(ctx context.Context, s *VoterService) *appender {
+	log := s.Log
+	if s.Bulk != nil {
+		log = s.Bulk
+	}
+	a := &appender{jobs: make(chan []vigil.Event, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for evs := range a.jobs {
+			if a.err != nil {
+				continue // drain
+			}
+			for _, ev := range evs {
+				seq, err := log.Append(ctx, []vigil.Event{ev}, vigil.AppendOptions{})
+				if err != nil {
+					a.err = err
+					break
+				}
+				a.events++
+				a.last = max(a.last, seq)
+			}
+			if a.err == nil && s.WaitApplied != nil && a.last > bulkWindow {
+				a.err = s.WaitApplied(ctx, a.last-bulkWindow)
+			}
+			if a.err != nil {
+				close(a.stop)
+			}
+		}
+	}()
+	return a
+}
+
+// send queues a batch's events; errAppendStopped if an append failed.
+func (a *appender) send(evs []vigil.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	select {
+	case a.jobs <- evs:
+		return nil
+	case <-a.stop:
+		return errAppendStopped
+	}
+}
+
+// finish waits for every queued append and returns the last sequence,
+// the events appended and the first error.
+func (a *appender) finish() (last uint64, events int, err error) {
+	close(a.jobs)
+	<-a.done
+	return a.last, a.events, a.err
 }
 
 // bulkWindow is how many appended entries an import lets the projection

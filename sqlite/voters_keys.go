@@ -10,8 +10,8 @@ import (
 )
 
 // An import's search keys wait until its voter.imported event, then go
-// into voter_keys in index order: inserting millions of random hashes
-// batch by batch would rewrite most of the key index at every batch.
+// into voter_postings in key order: inserting millions of random hashes
+// batch by batch would rewrite most of the postings at every batch.
 //
 // They wait as sorted runs: each event's keys are sorted here, in Go, and
 // stored packed in voter_key_runs (a few rows of blobs per event); the
@@ -47,6 +47,52 @@ func compareKeys(a, b voterKey) int {
 	return strings.Compare(a.id, b.id)
 }
 
+// sortKeys sorts keys by hash and ID. An event's 50,000 keys are sorted
+// by hash with a radix sort (eight passes over bytes; slices.SortFunc
+// compares through a function call, three times slower here), then each
+// run of equal hashes by ID.
+func sortKeys(keys []voterKey) {
+	if len(keys) < 256 {
+		slices.SortFunc(keys, compareKeys)
+		return
+	}
+	tmp := make([]voterKey, len(keys))
+	src, dst := keys, tmp
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [256]int
+		for i := range src {
+			count[byte((uint64(src[i].h)^(1<<63))>>shift)]++
+		}
+		if count[byte((uint64(src[0].h)^(1<<63))>>shift)] == len(src) {
+			continue // every key has this byte
+		}
+		pos := 0
+		for b, n := range count {
+			count[b] = pos
+			pos += n
+		}
+		for i := range src {
+			b := byte((uint64(src[i].h) ^ (1 << 63)) >> shift)
+			dst[count[b]] = src[i]
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j].h == keys[i].h {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(keys[i:j], compareKeys)
+		}
+		i = j
+	}
+}
+
 // writeKeyRun stores keys, sorted, as the next run.
 func writeKeyRun(tx *Tx, keys []voterKey) error {
 	if len(keys) == 0 {
@@ -56,7 +102,7 @@ func writeKeyRun(tx *Tx, keys []voterKey) error {
 		return err
 	}
 	if !slices.IsSortedFunc(keys, compareKeys) {
-		slices.SortFunc(keys, compareKeys)
+		sortKeys(keys)
 	}
 	var run int64
 	if err := tx.QueryRow(`SELECT COALESCE(MAX(run), 0) + 1 FROM voter_key_runs`).Scan(&run); err != nil {
@@ -81,10 +127,12 @@ func writeKeyRun(tx *Tx, keys []voterKey) error {
 
 var errKeyRun = errors.New("malformed search key run")
 
-// runCursor reads one run, a part at a time.
+// runCursor reads one run, a part at a time. Each key's ID is a copy: a
+// substring would keep its whole part in memory (40 KB) for as long as
+// the key waits to be written, and the merge interleaves a thousand runs.
 type runCursor struct {
 	run, part int64
-	buf       []byte
+	buf       string
 	cur       voterKey
 }
 
@@ -106,46 +154,65 @@ func (c *runCursor) next(tx *Tx) (bool, error) {
 	if len(c.buf) < 9 {
 		return false, errKeyRun
 	}
-	c.cur.h = int64(binary.BigEndian.Uint64(c.buf))
-	n, w := binary.Uvarint(c.buf[8:])
+	c.cur.h = int64(binary.BigEndian.Uint64([]byte(c.buf[:8])))
+	n, w := uvarint(c.buf[8:])
 	if w <= 0 || n > uint64(len(c.buf)-8-w) {
 		return false, errKeyRun
 	}
-	c.cur.id = string(c.buf[8+w : 8+w+int(n)])
+	c.cur.id = strings.Clone(c.buf[8+w : 8+w+int(n)])
 	c.buf = c.buf[8+w+int(n):]
 	return true, nil
 }
 
-// mergeKeyRuns inserts every run's keys into voter_keys in index order and
+// uvarint is binary.Uvarint for a string.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s); i++ {
+		if i == binary.MaxVarintLen64 {
+			return 0, -(i + 1) // overflow
+		}
+		b := s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				return 0, -(i + 1)
+			}
+			return x | uint64(b)<<shift, i + 1
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
+}
+
+// mergeKeyRuns adds every run's keys to the postings in key order and
 // drops the runs. A second goroutine reads the runs and merges them into
-// batches of statement arguments while this one executes the inserts;
-// both use tx, which database/sql serializes.
+// batches while this one writes the postings; both use tx, which
+// database/sql serializes.
 func mergeKeyRuns(tx *Tx) error {
 	if err := ensureKeyRuns(tx); err != nil {
 		return err
 	}
+	fresh, err := postingsEmpty(tx)
+	if err != nil {
+		return err
+	}
+	w := postingWriter{tx: tx, fresh: fresh}
 	batches := make(chan keyBatch, 4)
 	done := make(chan struct{})
 	go mergeRuns(tx, batches, done)
-	err := func() error {
+	err = func() error {
 		for b := range batches {
 			if b.err != nil {
 				return b.err
 			}
-			if len(b.args) == 2*keysPerInsert {
-				if _, err := tx.Exec(`INSERT INTO voter_keys(h, id) VALUES (?,?)`+strings.Repeat(",(?,?)", keysPerInsert-1)+
-					` ON CONFLICT DO NOTHING`, b.args...); err != nil {
-					return err
-				}
-				continue
-			}
-			for i := 0; i < len(b.args); i += 2 {
-				if _, err := tx.Exec(`INSERT INTO voter_keys(h, id) VALUES (?,?) ON CONFLICT DO NOTHING`, b.args[i], b.args[i+1]); err != nil {
+			for _, k := range b.keys {
+				if err := w.add(k.h, k.id); err != nil {
 					return err
 				}
 			}
 		}
-		return nil
+		return w.close()
 	}()
 	close(done)
 	for range batches { // wait for the merging goroutine to stop using tx
@@ -157,11 +224,13 @@ func mergeKeyRuns(tx *Tx) error {
 	return err
 }
 
-// keyBatch is the (h, id) arguments of up to keysPerInsert keys, in order.
+// keyBatch is up to keysPerBatch keys, in order.
 type keyBatch struct {
-	args []any
+	keys []voterKey
 	err  error
 }
+
+const keysPerBatch = 1000
 
 // mergeRuns merges the runs of voter_key_runs into out, leaving out keys
 // equal to the one before, until done.
@@ -229,19 +298,19 @@ func mergeRuns(tx *Tx, out chan<- keyBatch, done <-chan struct{}) {
 	for i := len(heap)/2 - 1; i >= 0; i-- {
 		down(i)
 	}
-	args := make([]any, 0, 2*keysPerInsert)
+	keys := make([]voterKey, 0, keysPerBatch)
 	var prev voterKey
 	first := true
 	for len(heap) > 0 {
 		c := heap[0]
 		if first || c.cur != prev {
-			args = append(args, c.cur.h, c.cur.id)
+			keys = append(keys, c.cur)
 			prev, first = c.cur, false
-			if len(args) == 2*keysPerInsert {
-				if !send(keyBatch{args: args}) {
+			if len(keys) == keysPerBatch {
+				if !send(keyBatch{keys: keys}) {
 					return
 				}
-				args = make([]any, 0, 2*keysPerInsert)
+				keys = make([]voterKey, 0, keysPerBatch)
 			}
 		}
 		ok, err := c.next(tx)
@@ -255,40 +324,7 @@ func mergeRuns(tx *Tx, out chan<- keyBatch, done <-chan struct{}) {
 		}
 		down(0)
 	}
-	if len(args) > 0 {
-		send(keyBatch{args: args})
+	if len(keys) > 0 {
+		send(keyBatch{keys: keys})
 	}
-}
-
-// keyInserter inserts keys keysPerInsert per statement.
-type keyInserter struct {
-	tx    *Tx
-	table string
-	args  []any
-}
-
-func (k *keyInserter) add(key voterKey) error {
-	k.args = append(k.args, key.h, key.id)
-	if len(k.args) == 2*keysPerInsert {
-		return k.flush()
-	}
-	return nil
-}
-
-// flush inserts the keys added so far: a full statement's worth in one,
-// fewer one by one (one statement text per size would fill the cache of
-// prepared statements).
-func (k *keyInserter) flush() error {
-	defer func() { k.args = k.args[:0] }()
-	if len(k.args) == 2*keysPerInsert {
-		_, err := k.tx.Exec(`INSERT INTO `+k.table+`(h, id) VALUES (?,?)`+strings.Repeat(",(?,?)", keysPerInsert-1)+
-			` ON CONFLICT DO NOTHING`, k.args...)
-		return err
-	}
-	for i := 0; i < len(k.args); i += 2 {
-		if _, err := k.tx.Exec(`INSERT INTO `+k.table+`(h, id) VALUES (?,?) ON CONFLICT DO NOTHING`, k.args[i], k.args[i+1]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil"
@@ -248,15 +247,14 @@ func (db *DB) selectiveKeys(ctx context.Context, keys []string) ([]any, error) {
 		h int64
 		n int
 	}
-	// One statement counts every key (each count stops at broadKey+1).
-	parts := make([]string, len(keys))
+	// One statement weighs every key: a head row each. A count above
+	// broadKey is kept at broadKey+1, so that keys too broad to use tie
+	// (and keep the query's order) however broad they are.
 	args := make([]any, len(keys))
 	for i, k := range keys {
-		parts[i] = `SELECT ?` + strconv.Itoa(i+1) + `, (SELECT count(*) FROM (SELECT 1 FROM voter_keys WHERE h = ?` +
-			strconv.Itoa(i+1) + ` LIMIT ` + strconv.Itoa(broadKey+1) + `))`
 		args[i] = keyHash(k)
 	}
-	rows, err := db.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
+	rows, err := db.QueryContext(ctx, keyCountSQL(len(keys)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +265,7 @@ func (db *DB) selectiveKeys(ctx context.Context, keys []string) ([]any, error) {
 		if err := rows.Scan(&c.h, &c.n); err != nil {
 			return nil, err
 		}
+		c.n = min(c.n, broadKey+1)
 		if c.n > 0 {
 			all = append(all, c)
 		}
@@ -304,52 +303,35 @@ func (db *DB) SearchVoters(ctx context.Context, q string, scopes []vigil.Scope, 
 	if len(hashes) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(hashes)+len(sargs))
-	args = append(args, hashes...)
-	args = append(args, sargs...)
 	// Candidates sharing the most keys with the query first: a common name
 	// with a typo ("JAMES SMIHT") shares a few fuzzy keys with thousands of
 	// voters but many with the few it means. Only the best are read and
 	// ranked, which bounds the work of every search.
 	const maxRead = 100
-	hs := "?" + strings.Repeat(",?", len(hashes)-1)
-	var cand string
-	if where == "1" {
-		cand = `SELECT k.id AS id, count(*) AS n FROM voter_keys k WHERE k.h IN (` + hs + `)
-			GROUP BY k.id ORDER BY n DESC, k.id LIMIT ` + strconv.Itoa(maxRead)
-	} else {
-		cand = `SELECT k.id AS id, count(*) AS n FROM voter_keys k JOIN voters v ON v.id = k.id
-			LEFT JOIN precincts p ON p.id = v.precinct WHERE k.h IN (` + hs + `) AND ` + where + `
-			GROUP BY k.id ORDER BY n DESC, k.id LIMIT ` + strconv.Itoa(maxRead)
+	cands, err := db.keyCandidates(ctx, hashes)
+	if err != nil {
+		return nil, vigil.Wrap(op, vigil.Unavailable, err)
 	}
+	if where != "1" {
+		if cands, err = db.inScope(ctx, cands, where, sargs, maxRead); err != nil {
+			return nil, vigil.Wrap(op, vigil.Unavailable, err)
+		}
+	}
+	cands = cands[:min(len(cands), maxRead)]
 	// Reading and ranking a candidate costs far more than counting its
 	// keys, so only those sharing nearly as many keys as the best are read:
 	// a voter who shares one fuzzy key with the query while others share
 	// four is not the one meant.
-	crows, err := db.QueryContext(ctx, cand, args...)
-	if err != nil {
-		return nil, vigil.Wrap(op, vigil.Unavailable, err)
-	}
 	var ids []any
 	best := 0
-	for crows.Next() {
-		var id string
-		var n int
-		if err := crows.Scan(&id, &n); err != nil {
-			crows.Close()
-			return nil, vigil.Wrap(op, vigil.Unavailable, err)
-		}
+	for _, c := range cands {
 		if best == 0 {
-			best = n
+			best = c.n
 		}
-		if n < best-1 && len(ids) >= limit {
+		if c.n < best-1 && len(ids) >= limit {
 			break
 		}
-		ids = append(ids, id)
-	}
-	crows.Close()
-	if err := crows.Err(); err != nil {
-		return nil, vigil.Wrap(op, vigil.Unavailable, err)
+		ids = append(ids, c.id)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -386,6 +368,93 @@ func (db *DB) SearchVoters(ctx context.Context, q string, scopes []vigil.Scope, 
 	out := make([]SearchResult, 0, min(limit, len(hits)))
 	for _, h := range hits[:min(limit, len(hits))] {
 		out = append(out, SearchResult{Voter: StoredVoter{VoterRecord: h.row.Record(), MergedInto: h.row.MergedInto, Updated: h.row.Updated}, Score: h.score})
+	}
+	return out, nil
+}
+
+// candidate is a voter having n of a search's keys.
+type candidate struct {
+	id string
+	n  int
+}
+
+// keyCandidates returns the voters having any of the keys hashes, those
+// having the most first, then by ID.
+func (db *DB) keyCandidates(ctx context.Context, hashes []any) ([]candidate, error) {
+	rows, err := db.QueryContext(ctx, `SELECT ids FROM voter_postings WHERE h IN (?`+strings.Repeat(",?", len(hashes)-1)+`)`, hashes...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	count := map[string]int{}
+	var ids string
+	for rows.Next() {
+		if err := rows.Scan(&ids); err != nil {
+			return nil, err
+		}
+		for len(ids) > 0 {
+			id := ids
+			if i := strings.IndexByte(ids, '\n'); i >= 0 {
+				id, ids = ids[:i], ids[i+1:]
+			} else {
+				ids = ""
+			}
+			count[id]++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]candidate, 0, len(count))
+	for id, n := range count {
+		out = append(out, candidate{id, n})
+	}
+	slices.SortFunc(out, func(a, b candidate) int {
+		if c := cmp.Compare(b.n, a.n); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	return out, nil
+}
+
+// inScope keeps the candidates on the roll inside the scopes that where
+// (with args) selects, in order, up to max of them.
+func (db *DB) inScope(ctx context.Context, cands []candidate, where string, args []any, max int) ([]candidate, error) {
+	chunk := 128 // then doubling: most searches need one look, a scope with few of the candidates a few
+	var out []candidate
+	for len(cands) > 0 && len(out) < max {
+		part := cands[:min(chunk, len(cands))]
+		chunk = min(2*chunk, 2048)
+		cands = cands[len(part):]
+		qargs := make([]any, 0, len(part)+len(args))
+		for _, c := range part {
+			qargs = append(qargs, c.id)
+		}
+		qargs = append(qargs, args...)
+		rows, err := db.QueryContext(ctx, `SELECT v.id FROM voters v LEFT JOIN precincts p ON p.id = v.precinct
+			WHERE v.id IN (?`+strings.Repeat(",?", len(part)-1)+`) AND `+where, qargs...)
+		if err != nil {
+			return nil, err
+		}
+		in := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			in[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, c := range part {
+			if in[c.id] && len(out) < max {
+				out = append(out, c)
+			}
+		}
 	}
 	return out, nil
 }
