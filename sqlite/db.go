@@ -14,6 +14,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"sort"
 	"strconv"
@@ -107,6 +108,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	for i, name := range names {
 		if versions[i] <= current {
 			continue
+		}
+		if current > 0 {
+			// An existing projection being upgraded: some conversions take
+			// minutes on a large roll (0016: about a minute per million
+			// voters), and a silent start would look hung.
+			slog.Info("upgrading the projection database (one time)", "path", db.Path, "migration", path.Base(name))
 		}
 		body, _ := migrations.ReadFile(name)
 		tx, err := db.BeginTx(ctx, nil)
