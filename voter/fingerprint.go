@@ -59,36 +59,7 @@ func (f *Fingerprinter) Sum(v *vigil.Voter) Fingerprint {
 		b = binary.AppendUvarint(b, uint64(d.Year))
 		b = append(b, byte(d.Month), byte(d.Day))
 	}
-	addr := func(a *vigil.Address) {
-		str(a.Line1)
-		str(a.Line2)
-		str(a.City)
-		str(a.State)
-		str(a.ZIP)
-		str(a.ZIP4)
-		str(a.Country)
-	}
-	str(string(v.ID))
-	str(v.LocalID)
-	str(v.County)
-	str(v.Name.Prefix)
-	str(v.Name.First)
-	str(v.Name.Middle)
-	str(v.Name.Last)
-	str(v.Name.Suffix)
-	date(v.BirthDate)
-	str(v.Gender)
-	addr(&v.Residence)
-	addr(&v.Mailing)
-	str(v.Phone)
-	str(v.Email)
-	str(v.Party)
-	str(string(v.Status.Code))
-	str(string(v.Status.Reason))
-	str(v.Status.Detail)
-	date(v.Status.Since)
-	date(v.Registered)
-	str(v.Precinct)
+	recordFields(v, str, date)
 	ds := v.Districts
 	if !slices.IsSortedFunc(ds, districtCmp) {
 		ds = slices.Clone(ds)
@@ -148,4 +119,40 @@ func historyCmp(a, b vigil.VotingHistoryEntry) int {
 		}
 	}
 	return strings.Compare(a.Name, b.Name)
+}
+
+// recordFields visits a voter's fields from its ID to its precinct in the
+// one order that both the fingerprint and the row form (rows.go) use. Both
+// are stored formats: the order never changes.
+func recordFields(v *vigil.Voter, str func(string), date func(vigil.Date)) {
+	addr := func(a *vigil.Address) {
+		str(a.Line1)
+		str(a.Line2)
+		str(a.City)
+		str(a.State)
+		str(a.ZIP)
+		str(a.ZIP4)
+		str(a.Country)
+	}
+	str(string(v.ID))
+	str(v.LocalID)
+	str(v.County)
+	str(v.Name.Prefix)
+	str(v.Name.First)
+	str(v.Name.Middle)
+	str(v.Name.Last)
+	str(v.Name.Suffix)
+	date(v.BirthDate)
+	str(v.Gender)
+	addr(&v.Residence)
+	addr(&v.Mailing)
+	str(v.Phone)
+	str(v.Email)
+	str(v.Party)
+	str(string(v.Status.Code))
+	str(string(v.Status.Reason))
+	str(v.Status.Detail)
+	date(v.Status.Since)
+	date(v.Registered)
+	str(v.Precinct)
 }

@@ -78,36 +78,7 @@ func AppendRow(b []byte, r *vigil.VoterRecord) (_ []byte, ok bool) {
 		b = appendJSONString(b, s)
 		n++
 	}
-	addr := func(a *vigil.Address) {
-		str(a.Line1)
-		str(a.Line2)
-		str(a.City)
-		str(a.State)
-		str(a.ZIP)
-		str(a.ZIP4)
-		str(a.Country)
-	}
-	str(string(v.ID))
-	str(v.LocalID)
-	str(v.County)
-	str(v.Name.Prefix)
-	str(v.Name.First)
-	str(v.Name.Middle)
-	str(v.Name.Last)
-	str(v.Name.Suffix)
-	str(dateText(v.BirthDate))
-	str(v.Gender)
-	addr(&v.Residence)
-	addr(&v.Mailing)
-	str(v.Phone)
-	str(v.Email)
-	str(v.Party)
-	str(string(v.Status.Code))
-	str(string(v.Status.Reason))
-	str(v.Status.Detail)
-	str(dateText(v.Status.Since))
-	str(dateText(v.Registered))
-	str(v.Precinct)
+	recordFields(v, str, func(d vigil.Date) { str(dateText(d)) })
 	if v.Confidential {
 		str("1")
 	} else {
