@@ -232,7 +232,7 @@ func RunCheckIn(ctx context.Context, o CheckInOptions, progress io.Writer) (Chec
 		res.Retried, res.RetryRefused, twice.Load())
 
 	// Read the log back.
-	inLog, fromLog, last, err := logCheckIns(ctx, rig.Node.Log)
+	inLog, fromLog, last, err := LogCheckIns(ctx, rig.Node.Log)
 	if err != nil {
 		return res, err
 	}

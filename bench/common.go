@@ -43,9 +43,9 @@ func freeListenAddr(op string) (string, error) {
 	return "", vigil.Errorf(vigil.Unavailable, op, "no free port for a listener")
 }
 
-// logCheckIns reads a log back: the check-in event ids it holds, and how
+// LogCheckIns reads a log back: the check-in event ids it holds, and how
 // many voters it holds more than one check-in for.
-func logCheckIns(ctx context.Context, l *vnats.Log) (inLog map[string]bool, twice int, entries uint64, err error) {
+func LogCheckIns(ctx context.Context, l *vnats.Log) (inLog map[string]bool, twice int, entries uint64, err error) {
 	last, err := l.LastSeq(ctx)
 	if err != nil {
 		return nil, 0, 0, err

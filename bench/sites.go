@@ -266,7 +266,7 @@ func RunSites(ctx context.Context, o SitesOptions, progress io.Writer) (SitesRes
 	say("reconnect: the hub held all %d offline check-ins %v after the link was restored", res.OfflineMade, res.CatchUp.Round(time.Millisecond))
 
 	// Read the hub's log back: every acknowledged check-in, once per voter.
-	inLog, twice, _, err := logCheckIns(ctx, hub.Log)
+	inLog, twice, _, err := LogCheckIns(ctx, hub.Log)
 	if err != nil {
 		return res, err
 	}
