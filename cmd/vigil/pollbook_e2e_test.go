@@ -148,26 +148,7 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 	pages[0].screenshot(filepath.Join(shots, "pollbook-confirm.png"))
 
 	// Action 3, on both tablets at once: identity confirmed — check in.
-	var wg sync.WaitGroup
-	status := make([]int64, 2)
-	errs := make([]error, 2)
-	start := make(chan struct{})
-	for i, p := range pages {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := p.step()
-			defer cancel()
-			<-start
-			resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#checkin")))
-			if err == nil {
-				status[i] = resp.Status
-			}
-			errs[i] = err
-		}()
-	}
-	close(start)
-	wg.Wait()
+	status, errs := clickAtOnce(pages, "#checkin")
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("%s clicking check in: %v", names[i], err)
@@ -260,4 +241,29 @@ func TestBrowserTwoPollbooksCheckInTheSameVoter(t *testing.T) {
 		sup.wantText("#undone", "undone")
 		admin.wantText("#t-total", "0")
 	})
+}
+
+// clickAtOnce clicks selector on every page at the same moment and returns
+// each navigation's HTTP status (0 with the error when a click failed).
+func clickAtOnce(pages []*session, selector string) ([]int64, []error) {
+	var wg sync.WaitGroup
+	status, errs := make([]int64, len(pages)), make([]error, len(pages))
+	start := make(chan struct{})
+	for i, p := range pages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := p.step()
+			defer cancel()
+			<-start
+			resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(selector)))
+			if err == nil {
+				status[i] = resp.Status
+			}
+			errs[i] = err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return status, errs
 }

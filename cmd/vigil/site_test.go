@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/vigil-elections/vigil"
 	"github.com/vigil-elections/vigil/access"
 	"github.com/vigil-elections/vigil/demo"
@@ -241,23 +240,7 @@ func TestHubAndThreeSitesOnlineOfflineKillAndMerge(t *testing.T) {
 			}
 			p.wantText("#site-status", "ONLINE")
 		}
-		var wg sync.WaitGroup
-		status := make([]int64, 2)
-		start := make(chan struct{})
-		for i, p := range pages {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ctx, cancel := p.step()
-				defer cancel()
-				<-start
-				if resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#checkin"))); err == nil {
-					status[i] = resp.Status
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		status, _ := clickAtOnce(pages, "#checkin")
 		won := slices.Index(status, http.StatusOK)
 		if won < 0 || status[1-won] != http.StatusConflict {
 			t.Fatalf("statuses %v: want one 200 and one 409", status)
